@@ -1,0 +1,61 @@
+/**
+ * Plugin configuration: validated against the plugin's TypeBox schema at start, with
+ * defaults applied and unknown keys rejected, so a typo is an error, not a silent no-op.
+ */
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
+import { ErrorCodes, SwitchboardError } from './errors.js';
+
+/**
+ * A copy of `schema` in which every object schema that says nothing about additional
+ * properties forbids them. The copy is a TypeBox clone, so it keeps the type's hidden
+ * markers that defaults and conversion rely on.
+ */
+export function closeObjects<T extends TSchema>(schema: T): T {
+  const copy = Value.Clone(schema);
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const s = node as Record<string, unknown>;
+    if (s.type === 'object' && s.properties && s.additionalProperties === undefined && s.patternProperties === undefined) {
+      s.additionalProperties = false;
+    }
+    for (const [key, value] of Object.entries(s)) {
+      if (key === 'default' || key === 'examples' || key === 'const' || key === 'enum') continue;
+      if (key === 'properties' && value && typeof value === 'object') Object.values(value).forEach(visit);
+      else visit(value);
+    }
+  };
+  visit(copy);
+  return copy;
+}
+
+/**
+ * Validates a plugin's raw config: applies defaults, rejects unknown keys and wrong types.
+ * Throws `SWB_ERR_INVALID_CONFIG` naming the plugin and the key.
+ */
+export function validatePluginConfig<T>(pluginId: string, schema: TSchema | undefined, raw: unknown): T {
+  if (!schema) {
+    if (raw !== undefined && !(typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)) {
+      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': it takes no configuration`, { pluginId });
+    }
+    return {} as T;
+  }
+  const closed = closeObjects(schema);
+  const value = Value.Default(closed, Value.Clone(raw ?? {}));
+  const validator = Compile(closed);
+  if (validator.Check(value)) return value as T;
+  const problems: string[] = [];
+  for (const e of validator.Errors(value)) {
+    if (e.keyword === 'boolean') continue;
+    const params = e.params as { requiredProperties?: string[]; additionalProperties?: string[] };
+    const at = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (params.additionalProperties) {
+      for (const key of params.additionalProperties) problems.push(`unknown key '${at ? `${at}.` : ''}${key}'`);
+    } else if (params.requiredProperties) {
+      for (const key of params.requiredProperties) problems.push(`missing key '${at ? `${at}.` : ''}${key}'`);
+    } else problems.push(`key '${at || '(root)'}' ${e.message}`);
+  }
+  throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': ${[...new Set(problems)].join('; ')}`, { pluginId });
+}

@@ -1,0 +1,97 @@
+/**
+ * Opening the one Knex instance the kernel and every plugin share.
+ *
+ * SQLite (through `sqlite3`) is the embedded default; PostgreSQL is for production and for
+ * several instances behind a load balancer. Either the host hands the kernel a Knex instance
+ * it owns (the kernel then never destroys it), or the kernel opens one from a URL or a Knex
+ * config and closes it on stop.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { ErrorCodes, SwitchboardError } from '../errors.js';
+
+/**
+ * What the kernel accepts as its database:
+ * - a URL: `sqlite:./data/switchboard.db`, `sqlite::memory:`, `postgres://user:pw@host/db`;
+ * - a Knex config object (client `sqlite3` or `pg`);
+ * - a Knex instance the host owns (the kernel will not destroy it).
+ */
+export type DatabaseOption = string | Knex.Config | Knex;
+
+/** The opened database and whether the kernel owns (and must close) it. */
+export interface OpenedDatabase {
+  /** The shared Knex handle. */
+  knex: Knex;
+  /** True when the kernel opened it and must destroy it on stop. */
+  owned: boolean;
+}
+
+/** How long a SQLite connection waits for a lock held by another process, in ms. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+function isKnexInstance(value: unknown): value is Knex {
+  return typeof value === 'function' && typeof (value as Knex).raw === 'function' && 'client' in (value as object);
+}
+
+/**
+ * The pool hook that makes every SQLite connection safe to use: foreign keys on, WAL
+ * journal, a busy timeout for other processes (the CLI next to a running server), and
+ * `synchronous=NORMAL`, which in WAL mode survives a process crash.
+ */
+function sqliteAfterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void): void {
+  const pragmas = [
+    'PRAGMA foreign_keys = ON',
+    'PRAGMA journal_mode = WAL',
+    `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
+    'PRAGMA synchronous = NORMAL',
+  ];
+  const next = (i: number): void => {
+    if (i === pragmas.length) return done(null, conn);
+    conn.run(pragmas[i], (err) => (err ? done(err, conn) : next(i + 1)));
+  };
+  next(0);
+}
+
+/** Turns a `sqlite:` or `postgres:` URL into a Knex config. */
+export function configFromUrl(url: string): Knex.Config {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') {
+      throw new SwitchboardError(ErrorCodes.INVALID_DATABASE, `Database URL '${url}' names no file`);
+    }
+    return { client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { client: 'pg', connection: url, pool: { min: 0, max: 10 } };
+  }
+  throw new SwitchboardError(
+    ErrorCodes.INVALID_DATABASE,
+    `Database URL must start with 'sqlite:' or 'postgres://' (got '${url.replace(/\/\/[^@/]*@/, '//***@')}')`,
+  );
+}
+
+/** Adds the kernel's SQLite connection settings to a Knex config (no-op for other clients). */
+function withSqliteSettings(config: Knex.Config): Knex.Config {
+  if (config.client !== 'sqlite3' && config.client !== 'sqlite') return config;
+  const connection = config.connection as { filename?: string } | undefined;
+  const filename = connection?.filename;
+  if (filename && filename !== ':memory:' && !filename.startsWith('file:')) {
+    fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+  }
+  return {
+    ...config,
+    useNullAsDefault: true,
+    pool: { ...(config.pool ?? {}), min: 1, max: 1, afterCreate: sqliteAfterCreate },
+  };
+}
+
+/** Opens the database described by `option`, or adopts the host's Knex instance. */
+export function openDatabase(option: DatabaseOption): OpenedDatabase {
+  if (isKnexInstance(option)) return { knex: option, owned: false };
+  const config = typeof option === 'string' ? configFromUrl(option) : option;
+  if (!config || typeof config !== 'object' || !config.client) {
+    throw new SwitchboardError(ErrorCodes.INVALID_DATABASE, 'Database config needs a client (sqlite3 or pg)');
+  }
+  return { knex: knexFactory(withSqliteSettings(config)), owned: true };
+}

@@ -1,0 +1,42 @@
+/** HTTP Basic authentication. */
+import type { Request } from 'express';
+import { HttpError } from '../http-error.js';
+import type { AuthStrategy, Principal } from './strategy.js';
+
+/** Options of {@link httpBasic}. */
+export interface HttpBasicOptions {
+  /** The realm announced in `WWW-Authenticate`. */
+  realm: string;
+  /** Checks a user and password (in constant time) and returns the principal, or null. */
+  verify(user: string, password: string, req: Request): Principal | null | Promise<Principal | null>;
+  /** The error for missing or wrong credentials (default 401 `Unauthorized` with the challenge). */
+  fail?: (req: Request) => HttpError;
+}
+
+/** Reads `Authorization: Basic …` into user and password, or undefined when absent/malformed. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Accepts a request with valid HTTP Basic credentials. */
+export function httpBasic(options: HttpBasicOptions): AuthStrategy {
+  const challenge = `Basic realm="${options.realm.replace(/"/g, '')}"`;
+  const fail = options.fail ?? (() => new HttpError(401, 'Unauthorized', { headers: { 'WWW-Authenticate': challenge } }));
+  return {
+    name: 'basic',
+    securityScheme: { type: 'http', scheme: 'basic' },
+    async authenticate(req) {
+      const creds = parseBasicAuth(req.headers.authorization);
+      if (!creds) throw fail(req);
+      const principal = await options.verify(creds.user, creds.password, req);
+      if (!principal) throw fail(req);
+      return principal;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** The host's own identity (sessions, SSO, or the standalone app's configured users). */
+import type { Request } from 'express';
+import { HttpError } from '../http-error.js';
+import type { AuthStrategy } from './strategy.js';
+
+/** Options of {@link hostIdentity}. */
+export interface HostIdentityOptions {
+  /** Require an administrator. */
+  admin?: boolean;
+  /** The error when nobody is logged in (default 401 `Unauthorized`). */
+  fail?: (req: Request) => HttpError;
+  /** The error when the user is not an administrator (default 403 `Forbidden`). */
+  forbidden?: (req: Request) => HttpError;
+}
+
+/** Accepts a request that the kernel's identity resolver recognises. */
+export function hostIdentity(options: HostIdentityOptions = {}): AuthStrategy {
+  const fail = options.fail ?? (() => new HttpError(401, 'Unauthorized'));
+  const forbidden = options.forbidden ?? (() => new HttpError(403, 'Forbidden'));
+  return {
+    name: 'identity',
+    securityScheme: { type: 'http', scheme: 'basic', description: 'The host application\'s identity (HTTP Basic in the standalone server).' },
+    async authenticate(req, ctx) {
+      const principal = ctx.identity ? await ctx.identity(req) : undefined;
+      if (!principal) throw fail(req);
+      if (options.admin && !principal.admin) throw forbidden(req);
+      return principal;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * redball's response envelope, on every answer, errors included:
+ * `{"meta": {"api_version": 1, "timestamp": <float seconds>}, "errors": "", "response": ""}`.
+ * `errors` becomes a list of strings and `response` the data when there is any.
+ */
+import type { Request, Response } from 'express';
+import { applyErrorHeaders, type Responder } from '../responder.js';
+import type { HttpError } from '../http-error.js';
+
+/** A redball envelope. */
+export interface RedballEnvelope {
+  /** API version and the time the answer was generated. */
+  meta: { api_version: number; timestamp: number };
+  /** `""` or a list of error strings. */
+  errors: string | string[];
+  /** `""` or the data. */
+  response: unknown;
+}
+
+/** Builds an envelope around `response` and `errors`. */
+export function redballEnvelope(response: unknown, errors: string[] = []): RedballEnvelope {
+  return {
+    meta: { api_version: 1, timestamp: Date.now() / 1000 },
+    errors: errors.length > 0 ? errors : '',
+    response: response === undefined || response === null ? '' : response,
+  };
+}
+
+/**
+ * A body that carries errors beside its data (redball's failed start/stop answer 200 with
+ * `errors` and `{"result": false}`). Return it from a handler.
+ */
+export class RedballAnswer {
+  /**
+   * @param response - the data
+   * @param errors - the error strings
+   */
+  constructor(
+    readonly response: unknown,
+    readonly errors: string[] = [],
+  ) {}
+}
+
+/** The redball responder: errors render as `errors: [message]` (or the error's `data` list). */
+export function redballResponder(): Responder {
+  return {
+    name: 'redball',
+    send(_req: Request, res: Response, status: number, body: unknown) {
+      const envelope = body instanceof RedballAnswer ? redballEnvelope(body.response, body.errors) : redballEnvelope(body);
+      res.status(status).json(envelope);
+    },
+    error(_req: Request, res: Response, err: HttpError) {
+      applyErrorHeaders(res, err);
+      const errors = Array.isArray(err.data) ? err.data.map(String) : [err.message];
+      res.status(err.status).json(redballEnvelope(undefined, errors));
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Request validation with TypeBox: validators are compiled once, when the kernel starts;
+ * strings from the path, query, headers and forms are converted to the schema's types.
+ */
+import { Compile, type Validator } from 'typebox/compile';
+import type { TSchema } from 'typebox';
+import { HttpError, HttpErrorCodes, type ValidationIssue } from './http-error.js';
+
+type Location = ValidationIssue['location'];
+
+/** A compiled validator for one part of a request. */
+export interface PartValidator {
+  /** Converts (when asked), applies defaults, checks; returns the value or the issues. */
+  validate(value: unknown, convert: boolean): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
+}
+
+function hasDefaults(schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  if ('default' in (schema as object)) return true;
+  return Object.values(schema as object).some((v) => typeof v === 'object' && hasDefaults(v));
+}
+
+function issuesOf(validator: Validator, location: Location, value: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const e of validator.Errors(value)) {
+    // anyOf/oneOf branches each report; keep the summary line, not every branch.
+    if (e.keyword === 'const' && /anyOf|oneOf/.test(e.schemaPath)) continue;
+    if (e.keyword === 'boolean' && e.message === 'schema is false') continue;
+    const params = e.params as { requiredProperties?: string[]; additionalProperties?: string[] };
+    if (e.keyword === 'required' && params.requiredProperties) {
+      for (const property of params.requiredProperties) {
+        issues.push({ location, path: e.instancePath, property, keyword: 'required', message: `${location}${e.instancePath} is missing required property '${property}'` });
+      }
+    } else if (e.keyword === 'additionalProperties' && params.additionalProperties) {
+      for (const property of params.additionalProperties) {
+        issues.push({ location, path: e.instancePath, property, keyword: 'additionalProperties', message: `${location}${e.instancePath} has unknown property '${property}'` });
+      }
+    } else {
+      const property = e.instancePath.split('/').filter(Boolean).pop();
+      issues.push({ location, path: e.instancePath, property, keyword: e.keyword, message: `${location}${e.instancePath} ${e.message}` });
+    }
+  }
+  if (issues.length === 0) issues.push({ location, path: '', keyword: 'schema', message: `${location} is invalid` });
+  return issues;
+}
+
+/** Compiles the validator of one request part (once, at start). */
+export function compilePart(location: Location, schema: TSchema): PartValidator {
+  const validator = Compile(schema);
+  const defaults = hasDefaults(schema);
+  return {
+    validate(value, convert) {
+      if (validator.Check(value) && !defaults) return { ok: true, value };
+      let candidate = value;
+      if (convert) candidate = validator.Convert(candidate);
+      if (defaults) candidate = validator.Default(candidate);
+      if (validator.Check(candidate)) return { ok: true, value: candidate };
+      return { ok: false, issues: issuesOf(validator, location, candidate) };
+    },
+  };
+}
+
+/** The default rendering of validation issues: a 400 listing them. */
+export function validationError(issues: ValidationIssue[]): HttpError {
+  return new HttpError(400, issues.map((i) => i.message).join('; '), { code: HttpErrorCodes.VALIDATION, issues });
+}

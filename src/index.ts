@@ -1,0 +1,55 @@
+/**
+ * Switchboard's public API: everything a host application or a plugin author uses.
+ * Plugins import the kernel only through this module.
+ *
+ * @packageDocumentation
+ */
+export { Kernel, createKernel, KERNEL_TABLE_PREFIX, type KernelOptions, type KernelState } from './kernel.js';
+export { definePlugin, Tokens, type PluginDescriptor, type PluginEntry, type PluginContext, type CliSession, type KernelMode } from './plugin.js';
+export { SwitchboardError, ErrorCodes, isSwitchboardError, type ErrorCode } from './errors.js';
+export { validatePluginConfig, closeObjects } from './config.js';
+export { orderPlugins, type GraphNode } from './graph.js';
+
+export { openDatabase, configFromUrl, SQLITE_BUSY_TIMEOUT_MS, type DatabaseOption, type OpenedDatabase } from './db/database.js';
+export { dialectOf, type Dialect, type DialectName } from './db/dialect.js';
+export { runMigrations, migrationContext, type Migration, type MigrationContext } from './db/migrations.js';
+
+export { EventBus, type SwitchboardEvents, type EventName, type EventListener, type EmitOptions, type EventForwarder } from './events.js';
+export { LogRing, createLogging, REDACTED_PATHS, type Logger, type LogEntry, type LoggerOptions, type KernelLogging } from './logger.js';
+export { SecretRegistry, safeEqual, hashToken, hashPassword, verifyPassword, randomToken, MIN_SCRUBBED_SECRET_LENGTH } from './secrets.js';
+
+export { HttpError, HttpErrorCodes, isHttpError, Reply, reply, type HttpErrorOptions, type ValidationIssue } from './http/http-error.js';
+export type { RouteDefinition, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
+export { applyErrorHeaders, type Responder } from './http/responder.js';
+export { jsonResponder, type JsonResponderOptions } from './http/responders/json.js';
+export { textResponder, type TextResponderOptions } from './http/responders/text.js';
+export { ocsResponder, ocsFormat, ocsXml, writeOcs, type OcsFormat, type OcsMeta, type OcsResponderOptions } from './http/responders/ocs.js';
+export { redballResponder, redballEnvelope, RedballAnswer, type RedballEnvelope } from './http/responders/redball.js';
+export type { AuthStrategy, AuthContext, Principal, IdentityResolver, SecuritySchemeObject } from './http/auth/strategy.js';
+export { staticToken, type StaticTokenOptions } from './http/auth/static-token.js';
+export { apiKeyQuery, type ApiKeyQueryOptions } from './http/auth/api-key-query.js';
+export { httpBasic, parseBasicAuth, type HttpBasicOptions } from './http/auth/basic.js';
+export { bearerToken, parseBearer, type BearerTokenOptions } from './http/auth/bearer.js';
+export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identity.js';
+export { validationError, compilePart, type PartValidator } from './http/validation.js';
+export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH } from './http/body.js';
+export { buildOpenApi, openApiPath, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
+export { joinPath, type PluginHttp } from './http/dispatcher.js';
+
+export { WebSocketHub, MAX_WEBSOCKET_PAYLOAD, type WebSocketRoute, type WebSocketRegistrar, type UpgradeRefusal } from './websocket.js';
+
+export {
+  Outbox,
+  type OutboxOptions,
+  type OwnerOutbox,
+  type DeliveryInput,
+  type Signer,
+  type SignerInput,
+  type SuccessRule,
+  type AttemptOutcome,
+  type OutboxStats,
+  type DeadDelivery,
+} from './outbox/outbox.js';
+export { UrlPolicy, type UrlPolicyOptions } from './outbox/url-policy.js';
+
+export { Type, type Static, type TSchema } from 'typebox';

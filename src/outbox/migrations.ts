@@ -1,0 +1,42 @@
+/** The kernel's own tables (prefix `swb_`): the outbox. */
+import type { Migration } from '../db/migrations.js';
+
+/** Migrations of the kernel's tables. */
+export const kernelMigrations: Migration[] = [
+  {
+    name: '001_outbox',
+    async up(db, { table }) {
+      await db.schema.createTable(table('outbox'), (t) => {
+        t.bigIncrements('id').primary();
+        t.string('delivery_id', 64).notNullable().unique();
+        t.string('owner', 64).notNullable();
+        t.string('owner_ref', 255).nullable();
+        t.text('url').notNullable();
+        t.string('ordering_key', 512).notNullable();
+        t.text('headers').notNullable();
+        t.binary('body').notNullable();
+        t.string('signer', 64).nullable();
+        t.string('success', 64).notNullable();
+        t.string('status', 16).notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.integer('failures').notNullable().defaultTo(0);
+        t.integer('max_attempts').notNullable();
+        t.integer('timeout_ms').notNullable();
+        t.bigInteger('next_attempt_at').notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('expires_at').notNullable();
+        t.bigInteger('finished_at').nullable();
+        t.string('locked_by', 128).nullable();
+        t.bigInteger('locked_until').nullable();
+        t.integer('last_status').nullable();
+        t.text('last_error').nullable();
+        t.index(['status', 'next_attempt_at'], 'swb_outbox_due');
+        t.index(['ordering_key', 'status', 'id'], 'swb_outbox_order');
+        t.index(['owner', 'status'], 'swb_outbox_owner');
+      });
+    },
+    async down(db, { table }) {
+      await db.schema.dropTable(table('outbox'));
+    },
+  },
+];

@@ -1,0 +1,584 @@
+/**
+ * The durable outbox: one kernel service through which every family calls out (Owncast
+ * webhooks, Nextcloud Talk bot deliveries).
+ *
+ * A delivery is a row in `swb_outbox`, written in the caller's transaction when it passes
+ * one, so a domain change and its webhook commit together. Deliveries that share an
+ * ordering key (the URL by default) form a lane: only the lane's head is ever `pending` or
+ * `delivering`, the rest wait `queued` behind it, so a receiver sees its events in order.
+ * A worker claims due heads (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances
+ * can share the table), POSTs them with a timeout, and either finishes them or schedules a
+ * retry with exponential backoff and jitter (honouring `Retry-After`), until the maximum
+ * attempts or age sends them to the dead-letter state, from which they can be re-queued.
+ * Every attempt's outcome reaches the owning plugin. A restart resumes where it stopped.
+ */
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { dialectOf, type Dialect } from '../db/dialect.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../logger.js';
+import { attemptDelivery, type AttemptResult } from './attempt.js';
+import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
+
+/** Settings of the outbox (standalone config: `webhooks:`). */
+export interface OutboxOptions extends UrlPolicyOptions {
+  /** Attempts in flight at once, across all receivers (default 16). */
+  concurrency?: number;
+  /** Per-attempt timeout in ms (default 5000). */
+  timeoutMs?: number;
+  /** Attempts before a delivery is dead (default 10). */
+  maxAttempts?: number;
+  /** Age in ms after which a failing delivery is dead (default 24 hours). */
+  maxAgeMs?: number;
+  /** First retry delay in ms; doubles each attempt (default 1000). */
+  backoffBaseMs?: number;
+  /** Longest retry delay in ms (default 5 minutes). */
+  backoffMaxMs?: number;
+  /** How often the worker looks for due work when idle, in ms (default 500). */
+  pollIntervalMs?: number;
+  /** How long delivered rows are kept, in ms (default 24 hours). */
+  retentionMs?: number;
+}
+
+/** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
+export type SuccessRule = 'any-2xx' | readonly number[];
+
+/** A delivery to enqueue. */
+export interface DeliveryInput {
+  /** Target URL (http or https, allowed by the URL policy). */
+  url: string;
+  /** The body: bytes, a string, or a value sent as JSON. */
+  body: Buffer | string | object;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Name of a signer registered by the owner, run on every attempt with the exact bytes sent. */
+  signer?: string;
+  /** What counts as success (default any 2xx). */
+  success?: SuccessRule;
+  /** The owner's reference (e.g. `webhook:3`, `bot:12`), passed back in outcomes. */
+  ownerRef?: string;
+  /** Deliveries with the same key are delivered in order (default: the URL). */
+  orderingKey?: string;
+  /** Overrides of the defaults for this delivery. */
+  maxAttempts?: number;
+  /** Per-attempt timeout in ms for this delivery. */
+  timeoutMs?: number;
+  /** Maximum age in ms for this delivery. */
+  maxAgeMs?: number;
+}
+
+/** What a signer sees. */
+export interface SignerInput {
+  /** The exact bytes that will be sent. */
+  body: Buffer;
+  /** The stable delivery id (also sent as `X-Switchboard-Delivery`). */
+  deliveryId: string;
+  /** The target URL. */
+  url: string;
+  /** The attempt number, from 1. */
+  attempt: number;
+}
+
+/** Returns headers to add to an attempt (e.g. a signature). */
+export type Signer = (input: SignerInput) => Record<string, string>;
+
+/** The outcome of one attempt, as reported to the owner. */
+export interface AttemptOutcome {
+  /** Outbox row id. */
+  id: number;
+  /** Stable delivery id. */
+  deliveryId: string;
+  /** Owning plugin. */
+  owner: string;
+  /** The owner's reference. */
+  ownerRef: string | null;
+  /** Target URL. */
+  url: string;
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** True when the receiver's answer counts as success. */
+  ok: boolean;
+  /** The receiver's status, when it answered. */
+  status?: number;
+  /** The error text, when it did not answer or answered with a failing status. */
+  error?: string;
+  /** What happens next: delivered, retried later, or dead. */
+  next: 'delivered' | 'retry' | 'dead';
+  /** When the attempt ended. */
+  at: Date;
+  /** How long it took. */
+  durationMs: number;
+}
+
+/** Counts of deliveries by state. */
+export interface OutboxStats {
+  /** Waiting: due now, scheduled for a retry, or queued behind an earlier delivery. */
+  pending: number;
+  /** Being attempted now. */
+  delivering: number;
+  /** Delivered (kept for the retention period). */
+  delivered: number;
+  /** Pending deliveries that have failed at least once. */
+  failed: number;
+  /** Given up; can be re-queued. */
+  dead: number;
+}
+
+/** A dead delivery, as listed for re-queueing. */
+export interface DeadDelivery {
+  /** Outbox row id. */
+  id: number;
+  /** Stable delivery id. */
+  deliveryId: string;
+  /** Owning plugin. */
+  owner: string;
+  /** The owner's reference. */
+  ownerRef: string | null;
+  /** Target URL. */
+  url: string;
+  /** Attempts made. */
+  attempts: number;
+  /** The last status received, if any. */
+  lastStatus: number | null;
+  /** The last error. */
+  lastError: string | null;
+  /** When it was enqueued. */
+  createdAt: Date;
+  /** When it was given up. */
+  finishedAt: Date | null;
+}
+
+/** The outbox as one plugin sees it (`ctx.outbox`): its own deliveries only. */
+export interface OwnerOutbox {
+  /** Enqueues a delivery, in `trx` when given. Throws `SWB_ERR_URL_NOT_ALLOWED` for a refused URL. */
+  enqueue(input: DeliveryInput, options?: { trx?: Knex.Transaction }): Promise<{ id: number; deliveryId: string }>;
+  /** Registers a named signer for this owner's deliveries. */
+  registerSigner(name: string, signer: Signer): void;
+  /** Calls `listener` after each attempt of this owner's deliveries; returns an unsubscribe function. */
+  onAttempt(listener: (outcome: AttemptOutcome) => void | Promise<void>): () => void;
+  /** Checks a URL against the policy now (for validating user input); throws `SWB_ERR_URL_NOT_ALLOWED`. */
+  checkUrl(url: string): Promise<void>;
+  /** Counts of this owner's deliveries. */
+  stats(): Promise<OutboxStats>;
+  /** This owner's dead deliveries. */
+  dead(limit?: number): Promise<DeadDelivery[]>;
+  /** Puts a dead delivery of this owner back in its lane; true when it was dead. */
+  requeue(id: number): Promise<boolean>;
+}
+
+interface OutboxRow {
+  id: number | string;
+  delivery_id: string;
+  owner: string;
+  owner_ref: string | null;
+  url: string;
+  ordering_key: string;
+  headers: string;
+  body: Buffer;
+  signer: string | null;
+  success: string;
+  status: string;
+  attempts: number;
+  failures: number;
+  max_attempts: number;
+  timeout_ms: number;
+  next_attempt_at: number | string;
+  created_at: number | string;
+  expires_at: number | string;
+  finished_at: number | string | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+/** How often lanes are checked for a lost head and old rows are removed (ms). */
+const SWEEP_INTERVAL_MS = 30_000;
+/** Extra time a claim holds a row beyond the attempt timeout before another instance may take it. */
+const LEASE_MARGIN_MS = 30_000;
+
+/** The kernel's outbox service. */
+export class Outbox {
+  private readonly policy: UrlPolicy;
+  private readonly dialect: Dialect;
+  private readonly table: string;
+  private readonly settings: Required<Omit<OutboxOptions, 'allow' | 'deny'>>;
+  private readonly signers = new Map<string, Signer>();
+  private readonly listeners = new Map<string, Set<(o: AttemptOutcome) => void | Promise<void>>>();
+  private readonly inflight = new Map<number, Promise<void>>();
+  private running = false;
+  private loopDone?: Promise<void>;
+  private wakeUp?: () => void;
+  private abort = new AbortController();
+  private lastSweep = 0;
+
+  /**
+   * @param knex - the shared database
+   * @param tablePrefix - the kernel's table prefix
+   * @param events - where `outbox.attempt` events go
+   * @param logger - the outbox's logger
+   * @param instanceId - this instance, recorded on claimed rows
+   * @param options - settings
+   */
+  constructor(
+    private readonly knex: Knex,
+    tablePrefix: string,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+    private readonly instanceId: string,
+    options: OutboxOptions = {},
+  ) {
+    this.policy = new UrlPolicy(options);
+    this.dialect = dialectOf(knex);
+    this.table = `${tablePrefix}outbox`;
+    this.settings = {
+      concurrency: options.concurrency ?? 16,
+      timeoutMs: options.timeoutMs ?? 5000,
+      maxAttempts: options.maxAttempts ?? 10,
+      maxAgeMs: options.maxAgeMs ?? 24 * 60 * 60 * 1000,
+      backoffBaseMs: options.backoffBaseMs ?? 1000,
+      backoffMaxMs: options.backoffMaxMs ?? 5 * 60 * 1000,
+      pollIntervalMs: options.pollIntervalMs ?? 500,
+      retentionMs: options.retentionMs ?? 24 * 60 * 60 * 1000,
+    };
+  }
+
+  /** The URL policy in force. */
+  get urlPolicy(): UrlPolicy {
+    return this.policy;
+  }
+
+  /** The outbox as seen by one owner (plugin). */
+  forOwner(owner: string): OwnerOutbox {
+    return {
+      enqueue: (input, options) => this.enqueue(owner, input, options),
+      registerSigner: (name, signer) => {
+        this.signers.set(`${owner}:${name}`, signer);
+      },
+      onAttempt: (listener) => {
+        let set = this.listeners.get(owner);
+        if (!set) this.listeners.set(owner, (set = new Set()));
+        set.add(listener);
+        return () => set!.delete(listener);
+      },
+      checkUrl: async (url) => {
+        await this.policy.check(url);
+      },
+      stats: () => this.stats(owner),
+      dead: (limit) => this.dead(owner, limit),
+      requeue: (id) => this.requeue(id, owner),
+    };
+  }
+
+  /** Enqueues a delivery for `owner`. */
+  async enqueue(owner: string, input: DeliveryInput, options: { trx?: Knex.Transaction } = {}): Promise<{ id: number; deliveryId: string }> {
+    await this.policy.check(input.url);
+    const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
+    const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
+    const deliveryId = crypto.randomUUID();
+    const headers: Record<string, string> = {
+      ...(isJson ? { 'content-type': 'application/json' } : {}),
+      'user-agent': 'Switchboard-Outbox/1',
+      ...lowerKeys(input.headers ?? {}),
+      'x-switchboard-delivery': deliveryId,
+    };
+    const now = Date.now();
+    const orderingKey = (input.orderingKey ?? input.url).slice(0, 512);
+    const row = {
+      delivery_id: deliveryId,
+      owner,
+      owner_ref: input.ownerRef ?? null,
+      url: input.url,
+      ordering_key: orderingKey,
+      headers: JSON.stringify(headers),
+      body,
+      signer: input.signer ?? null,
+      success: input.success === undefined || input.success === 'any-2xx' ? 'any-2xx' : input.success.join(','),
+      status: 'queued',
+      max_attempts: input.maxAttempts ?? this.settings.maxAttempts,
+      timeout_ms: input.timeoutMs ?? this.settings.timeoutMs,
+      next_attempt_at: now,
+      created_at: now,
+      expires_at: now + (input.maxAgeMs ?? this.settings.maxAgeMs),
+    };
+    const id = await this.dialect.insertId(options.trx ?? this.knex, this.table, row);
+    // Promote after commit: a promotion inside an uncommitted transaction could race with
+    // the lane's head finishing on another connection and leave the lane without a head.
+    const afterCommit = () => this.promote(orderingKey).then(() => this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
+    if (options.trx) void options.trx.executionPromise.then(afterCommit, () => undefined);
+    else await afterCommit();
+    return { id, deliveryId };
+  }
+
+  /** Makes the oldest queued delivery of a lane its head, if the lane has none. */
+  private async promote(orderingKey: string, db: Knex | Knex.Transaction = this.knex): Promise<void> {
+    const t = this.table;
+    await db.raw(
+      `UPDATE ${t} SET status = 'pending' WHERE id = (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued')
+         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))`,
+      [orderingKey, orderingKey],
+    );
+  }
+
+  /** Repairs lanes left without a head (a crash between commit and promotion) and drops old delivered rows. */
+  private async sweep(): Promise<void> {
+    const t = this.table;
+    const heads = await this.knex(t).where('status', 'queued').distinct('ordering_key').whereNotExists(function () {
+      this.select(1).from(`${t} as p`).whereRaw(`p.ordering_key = ${t}.ordering_key`).whereIn('p.status', ['pending', 'delivering']);
+    });
+    for (const { ordering_key } of heads as Array<{ ordering_key: string }>) await this.promote(ordering_key);
+    await this.knex(t).where('status', 'delivered').andWhere('finished_at', '<', Date.now() - this.settings.retentionMs).del();
+    this.lastSweep = Date.now();
+  }
+
+  /** Starts the delivery worker (the kernel calls this at start). */
+  startWorker(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.loopDone = this.loop();
+  }
+
+  /** Nudges the worker to look for due work now. */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        if (Date.now() - this.lastSweep > SWEEP_INTERVAL_MS) await this.sweep();
+        const free = this.settings.concurrency - this.inflight.size;
+        if (free > 0) {
+          const rows = await this.claim(free);
+          claimed = rows.length;
+          for (const row of rows) this.launch(row);
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.logger.error({ err }, 'outbox worker failed to claim work');
+      }
+      if (!this.running) break;
+      if (claimed === 0 || this.inflight.size >= this.settings.concurrency) await this.sleep(this.settings.pollIntervalMs);
+    }
+  }
+
+  /** Claims up to `limit` due lane heads for this instance. */
+  private async claim(limit: number): Promise<OutboxRow[]> {
+    const now = Date.now();
+    const t = this.table;
+    // Rows whose claim expired (their instance died mid-attempt) become due again.
+    await this.knex(t).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
+    return this.knex.transaction(async (trx) => {
+      const query = trx(t).select('*').where('status', 'pending').andWhere('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit);
+      const rows = (await this.dialect.skipLocked(query)) as OutboxRow[];
+      if (rows.length === 0) return [];
+      const leaseUntil = now + Math.max(...rows.map((r) => r.timeout_ms)) + LEASE_MARGIN_MS;
+      await trx(t).whereIn('id', rows.map((r) => r.id)).update({ status: 'delivering', locked_by: this.instanceId, locked_until: leaseUntil });
+      return rows;
+    });
+  }
+
+  private launch(row: OutboxRow): void {
+    const id = Number(row.id);
+    const p = this.deliver(row)
+      .catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox delivery failed unexpectedly'))
+      .finally(() => {
+        this.inflight.delete(id);
+        this.wake();
+      });
+    this.inflight.set(id, p);
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const attempt = row.attempts + 1;
+    const body = Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body as unknown as string);
+    const headers = JSON.parse(row.headers) as Record<string, string>;
+    let result: AttemptResult;
+    const signer = row.signer ? this.signers.get(`${row.owner}:${row.signer}`) : undefined;
+    if (row.signer && !signer) {
+      result = { error: `signer '${row.signer}' of '${row.owner}' is not registered`, durationMs: 0 };
+    } else {
+      try {
+        if (signer) Object.assign(headers, lowerKeys(signer({ body, deliveryId: row.delivery_id, url: row.url, attempt })));
+        result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal);
+      } catch (err) {
+        result = { error: err instanceof Error ? err.message : String(err), durationMs: 0 };
+      }
+    }
+    if (this.abort.signal.aborted && result.status === undefined) {
+      // Cut short by stop(): not an attempt. It stays in its lane and resumes after restart.
+      await this.knex(this.table).where({ id: row.id, locked_by: this.instanceId }).update({ status: 'pending', locked_by: null, locked_until: null, next_attempt_at: Date.now() });
+      return;
+    }
+    const ok = result.status !== undefined && isSuccess(row.success, result.status);
+    const now = Date.now();
+    const error = ok ? undefined : (result.error ?? `UnexpectedStatusCode: ${result.status}`);
+    let next: AttemptOutcome['next'];
+    if (ok) next = 'delivered';
+    else if (result.refused || attempt >= row.max_attempts || now >= Number(row.expires_at)) next = 'dead';
+    else next = 'retry';
+    const update: Record<string, unknown> = {
+      attempts: attempt,
+      last_status: result.status ?? null,
+      last_error: error ?? null,
+      locked_by: null,
+      locked_until: null,
+    };
+    if (next === 'retry') {
+      update.status = 'pending';
+      update.failures = row.failures + 1;
+      update.next_attempt_at = now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0);
+    } else {
+      update.status = next === 'delivered' ? 'delivered' : 'dead';
+      update.failures = ok ? row.failures : row.failures + 1;
+      update.finished_at = now;
+    }
+    const changed = await this.knex(this.table).where({ id: row.id, locked_by: this.instanceId }).update(update);
+    if (changed === 0) {
+      // Our claim expired and another instance took the delivery over; it reports instead.
+      this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
+      return;
+    }
+    if (next !== 'retry') await this.promote(row.ordering_key);
+    if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
+    const outcome: AttemptOutcome = {
+      id: Number(row.id),
+      deliveryId: row.delivery_id,
+      owner: row.owner,
+      ownerRef: row.owner_ref,
+      url: row.url,
+      attempt,
+      ok,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(error ? { error } : {}),
+      next,
+      at: new Date(now),
+      durationMs: result.durationMs,
+    };
+    await this.report(outcome);
+  }
+
+  private async report(outcome: AttemptOutcome): Promise<void> {
+    for (const listener of this.listeners.get(outcome.owner) ?? []) {
+      try {
+        await listener(outcome);
+      } catch (err) {
+        this.logger.error({ err, owner: outcome.owner }, 'outbox attempt listener failed');
+      }
+    }
+    this.events.emit('outbox.attempt', outcome);
+  }
+
+  /** Exponential backoff with jitter: base·2^(n-1), capped, then a random 50–100 % of it. */
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30));
+    return Math.round(exp / 2 + Math.random() * (exp / 2));
+  }
+
+  /**
+   * Stops the worker: no new claims; attempts in flight get until `timeoutMs` to finish,
+   * then are cut and left pending (not lost, not counted as attempts).
+   */
+  async stopWorker(timeoutMs: number): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    const all = () => Promise.allSettled([...this.inflight.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.abort.abort();
+      await all();
+    }
+  }
+
+  /** Counts of deliveries by state, for one owner or all. */
+  async stats(owner?: string): Promise<OutboxStats> {
+    const q = this.knex(this.table).select('status').count({ n: '*' }).groupBy('status');
+    const failedQ = this.knex(this.table).count({ n: '*' }).whereIn('status', ['pending', 'queued']).andWhere('failures', '>', 0);
+    if (owner) {
+      q.where('owner', owner);
+      failedQ.andWhere('owner', owner);
+    }
+    const [rows, failed] = await Promise.all([q, failedQ]);
+    const by = Object.fromEntries((rows as Array<{ status: string; n: number | string }>).map((r) => [r.status, Number(r.n)]));
+    return {
+      pending: (by.pending ?? 0) + (by.queued ?? 0),
+      delivering: by.delivering ?? 0,
+      delivered: by.delivered ?? 0,
+      failed: Number((failed[0] as { n: number | string }).n),
+      dead: by.dead ?? 0,
+    };
+  }
+
+  /** Dead deliveries, newest first, for one owner or all. */
+  async dead(owner?: string, limit = 100): Promise<DeadDelivery[]> {
+    const q = this.knex(this.table).where('status', 'dead').orderBy('id', 'desc').limit(limit);
+    if (owner) q.andWhere('owner', owner);
+    const rows = (await q) as OutboxRow[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      deliveryId: r.delivery_id,
+      owner: r.owner,
+      ownerRef: r.owner_ref,
+      url: r.url,
+      attempts: r.attempts,
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      createdAt: new Date(Number(r.created_at)),
+      finishedAt: r.finished_at === null ? null : new Date(Number(r.finished_at)),
+    }));
+  }
+
+  /** Puts a dead delivery back at the end of its lane with fresh attempts; true when it was dead. */
+  async requeue(id: number, owner?: string): Promise<boolean> {
+    const now = Date.now();
+    const q = this.knex(this.table).where({ id, status: 'dead' });
+    if (owner) q.andWhere('owner', owner);
+    const row = (await q.first()) as OutboxRow | undefined;
+    if (!row) return false;
+    await this.knex(this.table).where({ id, status: 'dead' }).update({
+      status: 'queued',
+      attempts: 0,
+      failures: 0,
+      next_attempt_at: now,
+      expires_at: now + this.settings.maxAgeMs,
+      finished_at: null,
+    });
+    await this.promote(row.ordering_key);
+    this.wake();
+    return true;
+  }
+}
+
+function isSuccess(rule: string, status: number): boolean {
+  if (rule === 'any-2xx') return status >= 200 && status < 300;
+  return rule.split(',').map(Number).includes(status);
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+}

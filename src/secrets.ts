@@ -1,0 +1,92 @@
+/**
+ * Secret handling shared by every family: constant-time comparison, hashing of stored keys,
+ * and the registry of configured secrets that the logger scrubs from every line.
+ */
+import crypto from 'node:crypto';
+
+/**
+ * Compares two secrets in constant time. Both sides are hashed first, so neither the
+ * content nor the length of the expected secret leaks through timing.
+ */
+export function safeEqual(given: string | Buffer, expected: string | Buffer): boolean {
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b) && given.length === expected.length;
+}
+
+/**
+ * Hashes a high-entropy secret (an API key, an access token) for storage. A fast hash is
+ * right here: the inputs are random, so there is nothing to brute-force; passwords chosen by
+ * people use {@link hashPassword} instead.
+ */
+export function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Generates a random token: `bytes` random bytes in URL-safe base64 (no padding). */
+export function randomToken(bytes = 32): string {
+  return crypto.randomBytes(bytes).toString('base64url');
+}
+
+const SCRYPT_KEYLEN = 32;
+
+/** Hashes a password with scrypt and a random salt: `scrypt$<salt>$<hash>` (hex). */
+export function hashPassword(password: string): string {
+  const salt = crypto.randomBytes(16);
+  const hash = crypto.scryptSync(password, salt, SCRYPT_KEYLEN);
+  return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
+}
+
+/**
+ * Checks a password against a stored value in constant time. The stored value is either a
+ * {@link hashPassword} result or, for configuration files written by hand, the plain password.
+ */
+export function verifyPassword(password: string, stored: string): boolean {
+  const parts = stored.split('$');
+  if (parts.length === 3 && parts[0] === 'scrypt') {
+    const expected = Buffer.from(parts[2], 'hex');
+    const actual = crypto.scryptSync(password, Buffer.from(parts[1], 'hex'), expected.length || SCRYPT_KEYLEN);
+    return expected.length === actual.length && crypto.timingSafeEqual(expected, actual);
+  }
+  return safeEqual(password, stored);
+}
+
+/** The shortest secret the registry scrubs; shorter strings would mangle ordinary log text. */
+export const MIN_SCRUBBED_SECRET_LENGTH = 6;
+
+/**
+ * The configured secrets of a kernel (tokens, keys, passwords). The logger replaces every
+ * registered secret with `[REDACTED]` in every line it writes, whatever the field or message.
+ */
+export class SecretRegistry {
+  private readonly secrets = new Set<string>();
+
+  /** Registers a secret so that it never appears in log output. Short or empty values are ignored. */
+  add(secret: string | undefined | null): void {
+    if (typeof secret !== 'string' || secret.length < MIN_SCRUBBED_SECRET_LENGTH) return;
+    this.secrets.add(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) this.secrets.add(escaped);
+  }
+
+  /** Forgets a secret (e.g. a revoked token). */
+  delete(secret: string): void {
+    this.secrets.delete(secret);
+    this.secrets.delete(JSON.stringify(secret).slice(1, -1));
+  }
+
+  /** How many secrets are registered. */
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  /** Returns `text` with every registered secret replaced by `[REDACTED]`. */
+  scrub(text: string): string {
+    if (this.secrets.size === 0) return text;
+    let out = text;
+    for (const secret of this.secrets) {
+      if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    }
+    return out;
+  }
+}

@@ -32,23 +32,18 @@ export function closeObjects<T extends TSchema>(schema: T): T {
 }
 
 /**
- * Validates a plugin's raw config: applies defaults, rejects unknown keys and wrong types.
- * Throws `SWB_ERR_INVALID_CONFIG` naming the plugin and the key.
+ * Validates a configuration value against a schema: applies defaults, rejects unknown keys
+ * and wrong types. Throws `SWB_ERR_INVALID_CONFIG` whose message starts with
+ * `Invalid config for <label>:` and names every offending key.
  */
-export function validatePluginConfig<T>(pluginId: string, schema: TSchema | undefined, raw: unknown): T {
-  if (!schema) {
-    if (raw !== undefined && !(typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)) {
-      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': it takes no configuration`, { pluginId });
-    }
-    return {} as T;
-  }
+export function validateConfig<T>(label: string, schema: TSchema, raw: unknown, pluginId?: string): T {
   const closed = closeObjects(schema);
   const value = Value.Default(closed, Value.Clone(raw ?? {}));
   const validator = Compile(closed);
   if (validator.Check(value)) return value as T;
   const problems: string[] = [];
   for (const e of validator.Errors(value)) {
-    if (e.keyword === 'boolean') continue;
+    if (e.keyword === 'boolean' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
     const params = e.params as { requiredProperties?: string[]; additionalProperties?: string[] };
     const at = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
     if (params.additionalProperties) {
@@ -57,5 +52,20 @@ export function validatePluginConfig<T>(pluginId: string, schema: TSchema | unde
       for (const key of params.requiredProperties) problems.push(`missing key '${at ? `${at}.` : ''}${key}'`);
     } else problems.push(`key '${at || '(root)'}' ${e.message}`);
   }
-  throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': ${[...new Set(problems)].join('; ')}`, { pluginId });
+  if (problems.length === 0) problems.push('it does not match its schema');
+  throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for ${label}: ${[...new Set(problems)].join('; ')}`, { pluginId });
+}
+
+/**
+ * Validates a plugin's raw config with {@link validateConfig}; the error names the plugin.
+ * A plugin without a config schema accepts no configuration.
+ */
+export function validatePluginConfig<T>(pluginId: string, schema: TSchema | undefined, raw: unknown): T {
+  if (!schema) {
+    if (raw !== undefined && !(typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)) {
+      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': it takes no configuration`, { pluginId });
+    }
+    return {} as T;
+  }
+  return validateConfig<T>(`plugin '${pluginId}'`, schema, raw, pluginId);
 }

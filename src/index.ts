@@ -6,8 +6,9 @@
  */
 export { Kernel, createKernel, KERNEL_TABLE_PREFIX, type KernelOptions, type KernelState } from './kernel.js';
 export { definePlugin, Tokens, type PluginDescriptor, type PluginEntry, type PluginContext, type CliSession, type KernelMode } from './plugin.js';
+export { addPluginCommands, processOutput, type CliOutput, type PluginCommandOptions } from './cli.js';
 export { SwitchboardError, ErrorCodes, isSwitchboardError, type ErrorCode } from './errors.js';
-export { validatePluginConfig, closeObjects } from './config.js';
+export { validateConfig, validatePluginConfig, closeObjects } from './config.js';
 export { orderPlugins, type GraphNode } from './graph.js';
 
 export { openDatabase, configFromUrl, SQLITE_BUSY_TIMEOUT_MS, type DatabaseOption, type OpenedDatabase } from './db/database.js';

@@ -84,6 +84,10 @@ export interface CliSession<Config = unknown> {
    * result (default 0).
    */
   run(fn: (ctx: PluginContext<Config>) => Promise<number | void> | number | void): Promise<void>;
+  /** Writes a line to standard output. */
+  out(line: string): void;
+  /** Writes a line to standard error. */
+  err(line: string): void;
 }
 
 /** A plugin descriptor. */

@@ -1,0 +1,153 @@
+/**
+ * The benchmark harness: servers in child processes, load from autocannon in this process,
+ * and every figure reported as a ratio to a bare Express route measured in the same run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Throughput and latency of one load run. */
+export interface LoadResult {
+  /** Mean requests per second. */
+  rps: number;
+  /** Median latency, ms. */
+  p50: number;
+  /** 99th percentile latency, ms. */
+  p99: number;
+  /** Requests that failed or answered non-2xx. */
+  failures: number;
+}
+
+/** One line of the results table. */
+export interface Figure {
+  /** Scenario group, e.g. `anope`. */
+  scenario: string;
+  /** What was measured. */
+  name: string;
+  /** The measured value. */
+  value: number;
+  /** Its unit (`req/s`, `ms`, `MB`, `x`). */
+  unit: string;
+  /** Throughput ratio to the bare Express route, when it is a throughput. */
+  ratio?: number;
+  /** Latencies, for throughput figures. */
+  p50?: number;
+  p99?: number;
+  /** The target this figure must meet, as text, and whether it does. */
+  target?: string;
+  ok?: boolean;
+}
+
+/** What a scenario gets. */
+export interface BenchContext {
+  /** `--quick`: shorter runs, smaller data. */
+  quick: boolean;
+  /** Seconds per load run. */
+  duration: number;
+  /** The bare Express baseline of this run. */
+  express: LoadResult;
+  /** Runs load against a URL. */
+  load(options: LoadOptions): Promise<LoadResult>;
+  /** Starts a server in a child process. */
+  startServer(kind: 'node' | 'express' | 'kernel' | 'standalone', config?: unknown): Promise<BenchServer>;
+  /** A fresh scratch directory for this scenario. */
+  scratch(name: string): string;
+  /** Progress output. */
+  log(message: string): void;
+}
+
+/** Options of a load run. */
+export interface LoadOptions {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  /** Seconds (default the context's duration). */
+  duration?: number;
+  /** A fixed number of requests instead of a duration. */
+  amount?: number;
+}
+
+/** A server child process. */
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** Peak resident memory of the process so far, MB (VmHWM). */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** A group of measurements. */
+export interface Scenario {
+  name: string;
+  run(ctx: BenchContext): Promise<Figure[]>;
+}
+
+/** Runs autocannon and summarises. */
+export async function load(options: LoadOptions & { duration: number }): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    body: options.body,
+    connections: options.connections ?? 50,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration }),
+    timeout: 30,
+  });
+  return {
+    rps: result.requests.mean,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** Starts a bench server child process and waits for `READY <port>`. */
+export function startServer(kind: 'node' | 'express' | 'kernel' | 'standalone', config?: unknown, cwd?: string): Promise<BenchServer> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
+      cwd: cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += String(chunk);
+      const m = /READY (\d+)/.exec(buffer);
+      if (!m) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolve({
+        url: `http://127.0.0.1:${m[1]}`,
+        pid: child.pid!,
+        peakRssMb: () => {
+          const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+          return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+        },
+        stop: () =>
+          new Promise<void>((r) => {
+            if (child.exitCode !== null) return r();
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+          }),
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`bench server '${kind}' exited with ${code} before it was ready`)));
+  });
+}
+
+/** Formats a ratio against a target, e.g. `ratio >= 0.90`. */
+export function atLeast(value: number, target: number): { target: string; ok: boolean } {
+  return { target: `>= ${target}`, ok: value >= target };
+}
+
+/** Formats a value against an upper bound. */
+export function atMost(value: number, target: number, unit = ''): { target: string; ok: boolean } {
+  return { target: `<= ${target}${unit}`, ok: value <= target };
+}

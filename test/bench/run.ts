@@ -1,0 +1,92 @@
+/**
+ * `npm run bench [-- --quick] [-- --only name,name]`: baselines first (a bare node:http
+ * handler and a bare Express 5 route), then every scenario; each throughput is printed as a
+ * ratio to the Express route of the same run. Writes `test/bench/results/<time>.json`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execSync } from 'node:child_process';
+import { load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
+import { scenarios } from './scenarios/index.js';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
+  const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
+  const duration = quick ? 3 : 8;
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  const started = Date.now();
+
+  const measure = async (kind: 'node' | 'express'): Promise<LoadResult> => {
+    const server = await startServer(kind);
+    try {
+      const url = kind === 'express' ? `${server.url}/bench` : server.url;
+      await load({ url, duration: 1 });
+      return await load({ url, duration });
+    } finally {
+      await server.stop();
+    }
+  };
+  log('baseline: bare node:http');
+  const node = await measure('node');
+  log('baseline: bare Express 5 route');
+  const express = await measure('express');
+  const figures: Figure[] = [
+    { scenario: 'baseline', name: 'bare node:http handler', value: node.rps, unit: 'req/s', ratio: node.rps / express.rps, p50: node.p50, p99: node.p99 },
+    { scenario: 'baseline', name: 'bare Express 5 route', value: express.rps, unit: 'req/s', ratio: 1, p50: express.p50, p99: express.p99 },
+  ];
+  const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-'));
+  const ctx: BenchContext = {
+    quick,
+    duration,
+    express,
+    load: (o: LoadOptions) => load({ ...o, duration: o.duration ?? duration }),
+    startServer: (kind, config) => startServer(kind, config),
+    scratch: (name) => fs.mkdtempSync(path.join(scratchRoot, `${name}-`)),
+    log,
+  };
+  for (const scenario of scenarios) {
+    if (only && !only.has(scenario.name)) continue;
+    log(`scenario: ${scenario.name}`);
+    try {
+      figures.push(...(await scenario.run(ctx)));
+    } catch (err) {
+      log(`scenario ${scenario.name} failed: ${(err as Error).stack}`);
+      figures.push({ scenario: scenario.name, name: 'FAILED', value: 0, unit: '', target: 'runs', ok: false });
+    }
+  }
+  fs.rmSync(scratchRoot, { recursive: true, force: true });
+
+  const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const rows = figures.map((f) => [
+    f.scenario,
+    f.name,
+    `${fmt(f.value, f.unit === 'req/s' ? 0 : 2)} ${f.unit}`,
+    f.ratio === undefined ? '' : fmt(f.ratio, 2),
+    f.p50 === undefined ? '' : `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`,
+    f.target ? `${f.target} ${f.ok ? 'ok' : 'MISSED'}` : '',
+  ]);
+  const header = ['scenario', 'measure', 'value', 'vs express', 'p50 / p99 ms', 'target'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  const missed = figures.filter((f) => f.ok === false);
+  process.stdout.write(`\n${figures.filter((f) => f.ok !== undefined).length - missed.length} targets met, ${missed.length} missed; ${((Date.now() - started) / 1000).toFixed(0)} s${quick ? ' (quick)' : ''}\n`);
+
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    /* not a git checkout */
+  }
+  const dir = path.join(process.cwd(), 'test', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, quick, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, figures }, null, 2));
+  process.stdout.write(`figures written to ${path.relative(process.cwd(), file)}\n`);
+  if (missed.length > 0) process.exitCode = 1;
+}
+
+void main();

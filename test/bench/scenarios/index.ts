@@ -1,0 +1,5 @@
+/** Every benchmark scenario, in the order they run. Add a plugin's scenario here. */
+import type { Scenario } from '../harness.js';
+import { kernelScenario } from './kernel.js';
+
+export const scenarios: Scenario[] = [kernelScenario];

@@ -1,0 +1,72 @@
+/**
+ * A benchmark server in its own process, so the load generator never shares its event
+ * loop. Started by the harness as `node server.js <kind> <json>`; prints `READY <port>`.
+ *
+ * Kinds: `node` (a bare node:http handler, the ceiling), `express` (a bare Express 5 route,
+ * the floor Switchboard stands on), `kernel` (one trivial validated plugin route), `standalone` (the standalone server with a given config).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createStandalone } from '../../examples/standalone/app.js';
+import { StandaloneConfigSchema, type StandaloneConfig } from '../../examples/standalone/config.js';
+import { definePlugin, Kernel, Type, validateConfig } from '../../src/index.js';
+
+const PAYLOAD = JSON.stringify({ id: '10', display: 'Adam', email: 'adam@sigterm.info' });
+
+async function main(): Promise<void> {
+  const [kind, arg] = process.argv.slice(2);
+  let port: number;
+  if (kind === 'node') {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(PAYLOAD) });
+      res.end(PAYLOAD);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'express') {
+    const app = express();
+    app.disable('x-powered-by');
+    app.get('/bench', (_req, res) => void res.json(JSON.parse(PAYLOAD)));
+    const server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'kernel') {
+    // A trivial validated plugin route: what the kernel itself costs over Express.
+    const app = express();
+    app.disable('x-powered-by');
+    const trivial = definePlugin({
+      id: 'trivial',
+      version: '1',
+      init(ctx) {
+        ctx.routes.add({
+          method: 'GET',
+          path: '/bench/:id',
+          params: Type.Object({ id: Type.Integer() }),
+          query: Type.Object({ verbose: Type.Optional(Type.Boolean()) }),
+          handler: () => JSON.parse(PAYLOAD),
+        });
+      },
+    });
+    const kernel = new Kernel({ app, database: 'sqlite::memory:', logger: { level: 'warn', destination: process.stderr }, plugins: [trivial] });
+    await kernel.start();
+    const server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'standalone') {
+    const raw = JSON.parse(arg ?? '{}') as Record<string, unknown>;
+    const config = validateConfig<StandaloneConfig>('bench', StandaloneConfigSchema, { ...raw, server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } });
+    const standalone = createStandalone(config, { logger: { level: 'warn', destination: process.stderr } });
+    const url = await standalone.start();
+    port = Number(new URL(url).port);
+    process.once('SIGTERM', () => void standalone.stop().then(() => process.exit(0)));
+  } else {
+    throw new Error(`unknown bench server kind '${kind}'`);
+  }
+  process.stdout.write(`READY ${port}\n`);
+}
+
+void main().catch((err) => {
+  process.stderr.write(`bench server failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

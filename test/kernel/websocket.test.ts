@@ -41,7 +41,7 @@ t.test('websocket upgrades follow the lifecycle', async (t) => {
   ws.send('hi');
   t.equal(await answer, 'lobby:hi');
   await t.rejects(open(`${wsUrl}/ws/echo/closed`), { status: 400, message: 'Please request a socket first' });
-  await t.rejects(open(`${wsUrl}/nowhere`), { status: 404 });
+  await t.rejects(open(`${wsUrl}/nowhere`), { status: 404, message: 'Not Found' });
   const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
   await sb.kernel.stop();
   t.equal(await closed, 1001, 'sockets closed with going-away on stop');
@@ -57,7 +57,7 @@ t.test('upgrades before start are refused with 503', async (t) => {
   const port = (server.address() as { port: number }).port;
   // Routes of a plugin are only known after init; prepare() runs init without opening the gate.
   await kernel.prepare('server');
-  await t.rejects(open(`ws://127.0.0.1:${port}/echo/x`), { status: 503 });
+  await t.rejects(open(`ws://127.0.0.1:${port}/echo/x`), { status: 503, message: 'Service Unavailable' });
   await kernel.start();
   const ws = await open(`ws://127.0.0.1:${port}/echo/x`);
   ws.close();

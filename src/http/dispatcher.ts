@@ -318,22 +318,44 @@ export class Dispatcher {
     responder.error(req, res, err);
   }
 
-  private async serve(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): Promise<void> {
-    const { plugin, responder } = route;
+  /**
+   * Serves a matched route. Routes without hooks, body or auth run synchronously up to the
+   * handler, and a synchronous handler's answer is written in the same tick: no promise is
+   * created on the hot path unless something in it is asynchronous.
+   */
+  private serve(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): void {
     this.inFlight++;
-    let done = false;
-    const finished = () => {
-      if (done) return;
-      done = true;
-      this.inFlight--;
-      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    };
-    res.once('finish', finished);
-    res.once('close', finished);
+    // 'close' follows 'finish' and also fires when the client goes away: exactly once.
+    res.once('close', this.requestDone);
+    if (route.plugin.hooks.length > 0 || route.parsers.length > 0 || route.auth.length > 0) {
+      void this.serveAsync(route, rawParams, req, res);
+      return;
+    }
+    try {
+      if (!this.isOpen()) return this.fail(route.responder, req, res, unavailable());
+      const result = this.runHandler(route, rawParams, req, res, undefined);
+      if (isPromiseLike(result)) {
+        result.then(
+          (value) => this.write(route, req, res, value),
+          (err: unknown) => this.handleError(route.plugin, route.responder, req, res, err),
+        );
+      } else this.write(route, req, res, result);
+    } catch (err) {
+      this.handleError(route.plugin, route.responder, req, res, err);
+    }
+  }
+
+  private readonly requestDone = (): void => {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  private async serveAsync(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): Promise<void> {
+    const { plugin, responder } = route;
     try {
       for (const hook of plugin.hooks) {
         await hook(req, res);
@@ -343,24 +365,37 @@ export class Dispatcher {
       if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
       let principal: Principal | undefined;
       if (route.auth.length > 0) principal = await this.authenticate(route.auth, req);
-      const issues: ValidationIssue[] = [];
-      const params = validatePart(route.params, rawParams, true, issues);
-      const query = validatePart(route.query, req.query, true, issues);
-      const headers = validatePart(route.headers, req.headers, true, issues);
-      // Form and text bodies arrive as strings and are converted; JSON keeps its types.
-      const body = validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues);
-      if (issues.length > 0) throw route.onValidationError(issues, req);
-      req.params = params as Record<string, string>;
-      const result = await route.handler({ params, query, body, headers, principal, req, res, log: plugin.logger } as never);
-      if (res.headersSent || res.writableEnded) return;
-      if (result instanceof Reply) {
-        for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
-        responder.send(req, res, result.status, result.body);
-      } else {
-        responder.send(req, res, res.statusCode || 200, result);
-      }
+      this.write(route, req, res, await this.runHandler(route, rawParams, req, res, principal));
     } catch (err) {
       this.handleError(plugin, responder, req, res, err);
+    }
+  }
+
+  /** Validates the request's parts and calls the handler; throws the family's validation error. */
+  private runHandler(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response, principal: Principal | undefined): unknown {
+    const issues: ValidationIssue[] = [];
+    const params = validatePart(route.params, rawParams, true, issues);
+    const query = validatePart(route.query, req.query, true, issues);
+    const headers = validatePart(route.headers, req.headers, true, issues);
+    // Form and text bodies arrive as strings and are converted; JSON keeps its types.
+    const body = validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues);
+    if (issues.length > 0) throw route.onValidationError(issues, req);
+    req.params = params as Record<string, string>;
+    return route.handler({ params, query, body, headers, principal, req, res, log: route.plugin.logger } as never);
+  }
+
+  /** Writes a handler's result through the route's responder (unless the handler wrote itself). */
+  private write(route: CompiledRoute, req: Request, res: Response, result: unknown): void {
+    if (res.headersSent || res.writableEnded) return;
+    try {
+      if (result instanceof Reply) {
+        for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+        route.responder.send(req, res, result.status, result.body);
+      } else {
+        route.responder.send(req, res, res.statusCode || 200, result);
+      }
+    } catch (err) {
+      this.handleError(route.plugin, route.responder, req, res, err);
     }
   }
 
@@ -390,6 +425,10 @@ export class Dispatcher {
     }
     responder.error(req, res, new HttpError(500, 'Internal Server Error', { code: HttpErrorCodes.INTERNAL }));
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function unavailable(): HttpError {

@@ -44,13 +44,53 @@ function issuesOf(validator: Validator, location: Location, value: unknown): Val
   return issues;
 }
 
+type Primitive = 'string' | 'integer' | 'number' | 'boolean';
+
+/**
+ * For the common case — a flat object of strings, numbers, integers and booleans, as path
+ * and query schemas are — a conversion plan that turns the string values into their types
+ * without walking the schema on every request. Returns undefined for anything else.
+ */
+function flatPlan(schema: TSchema): Array<[string, Primitive]> | undefined {
+  const s = schema as { type?: unknown; properties?: Record<string, { type?: unknown }> };
+  if (s.type !== 'object' || !s.properties) return undefined;
+  const plan: Array<[string, Primitive]> = [];
+  for (const [key, prop] of Object.entries(s.properties)) {
+    if (prop.type !== 'string' && prop.type !== 'integer' && prop.type !== 'number' && prop.type !== 'boolean') return undefined;
+    if (prop.type !== 'string') plan.push([key, prop.type]);
+  }
+  return plan;
+}
+
+const NUMERIC = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/** Applies a flat plan to a copy of `value`; values it cannot convert are left for TypeBox. */
+function convertFlat(value: unknown, plan: Array<[string, Primitive]>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, type] of plan) {
+    const v = out[key];
+    if (typeof v !== 'string') continue;
+    if (type === 'boolean') {
+      if (v === 'true') out[key] = true;
+      else if (v === 'false') out[key] = false;
+    } else if (NUMERIC.test(v)) out[key] = Number(v);
+  }
+  return out;
+}
+
 /** Compiles the validator of one request part (once, at start). */
 export function compilePart(location: Location, schema: TSchema): PartValidator {
   const validator = Compile(schema);
   const defaults = hasDefaults(schema);
+  const plan = flatPlan(schema);
   return {
     validate(value, convert) {
       if (validator.Check(value) && !defaults) return { ok: true, value };
+      if (convert && plan && !defaults) {
+        const fast = convertFlat(value, plan);
+        if (validator.Check(fast)) return { ok: true, value: fast };
+      }
       let candidate = value;
       if (convert) candidate = validator.Convert(candidate);
       if (defaults) candidate = validator.Default(candidate);

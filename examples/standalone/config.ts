@@ -58,7 +58,7 @@ export interface LoadedConfig {
 
 /** Reads, merges with the environment, and validates the standalone configuration. */
 export function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env, explicitFile?: string): LoadedConfig {
-  const file = explicitFile ?? env.SWITCHBOARD_CONFIG ?? (fs.existsSync('switchboard.config.yaml') ? 'switchboard.config.yaml' : undefined);
+  const file = explicitFile || env.SWITCHBOARD_CONFIG || (fs.existsSync('switchboard.config.yaml') ? 'switchboard.config.yaml' : undefined);
   let raw: Record<string, any> = {};
   if (file) {
     let text: string;

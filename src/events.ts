@@ -22,9 +22,15 @@ import type { AttemptOutcome } from './outbox/outbox.js';
  */
 export interface SwitchboardEvents {
   /** The kernel finished starting. */
-  'kernel.started': { at: Date };
+  'kernel.started': {
+    /** When it finished starting. */
+    at: Date;
+  };
   /** The kernel began stopping. */
-  'kernel.stopping': { at: Date };
+  'kernel.stopping': {
+    /** When it began stopping. */
+    at: Date;
+  };
   /** An outbound delivery was attempted (every attempt, successful or not). */
   'outbox.attempt': AttemptOutcome;
 }

@@ -20,7 +20,7 @@ export { LogRing, createLogging, REDACTED_PATHS, type Logger, type LogEntry, typ
 export { SecretRegistry, safeEqual, hashToken, hashPassword, verifyPassword, randomToken, MIN_SCRUBBED_SECRET_LENGTH } from './secrets.js';
 
 export { HttpError, HttpErrorCodes, isHttpError, Reply, reply, type HttpErrorOptions, type ValidationIssue } from './http/http-error.js';
-export type { RouteDefinition, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
+export type { RouteDefinition, AnyRouteDefinition, StaticOr, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
 export { applyErrorHeaders, type Responder } from './http/responder.js';
 export { jsonResponder, type JsonResponderOptions } from './http/responders/json.js';
 export { textResponder, type TextResponderOptions } from './http/responders/text.js';
@@ -29,10 +29,10 @@ export { redballResponder, redballEnvelope, RedballAnswer, type RedballEnvelope 
 export type { AuthStrategy, AuthContext, Principal, IdentityResolver, SecuritySchemeObject } from './http/auth/strategy.js';
 export { staticToken, type StaticTokenOptions } from './http/auth/static-token.js';
 export { apiKeyQuery, type ApiKeyQueryOptions } from './http/auth/api-key-query.js';
-export { httpBasic, parseBasicAuth, type HttpBasicOptions } from './http/auth/basic.js';
+export { httpBasic, parseBasicAuth, type HttpBasicOptions, type BasicCredentials } from './http/auth/basic.js';
 export { bearerToken, parseBearer, type BearerTokenOptions } from './http/auth/bearer.js';
 export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identity.js';
-export { validationError, compilePart, type PartValidator } from './http/validation.js';
+export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH } from './http/body.js';
 export { buildOpenApi, openApiPath, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
@@ -43,6 +43,7 @@ export {
   Outbox,
   type OutboxOptions,
   type OwnerOutbox,
+  type EnqueuedDelivery,
   type DeliveryInput,
   type Signer,
   type SignerInput,

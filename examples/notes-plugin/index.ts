@@ -21,7 +21,12 @@ import {
 declare module '../../src/index.js' {
   interface SwitchboardEvents {
     /** A note was created. */
-    'notes.created': { id: number; title: string };
+    'notes.created': {
+      /** The new note's id. */
+      id: number;
+      /** Its title. */
+      title: string;
+    };
   }
 }
 

@@ -17,10 +17,10 @@ import { bodyParsers, DEFAULT_BODY_LIMIT, parseBody } from './body.js';
 import { HttpError, HttpErrorCodes, isHttpError, Reply, type ValidationIssue } from './http-error.js';
 import { jsonResponder } from './responders/json.js';
 import type { Responder } from './responder.js';
-import type { BodyKind, HttpMethod, RequestHook, RouteDefaults, RouteDefinition, RouteRegistrar } from './route.js';
+import type { AnyRouteDefinition, BodyKind, HttpMethod, RequestHook, RouteDefaults, RouteRegistrar } from './route.js';
 import { compilePart, validationError, type PartValidator } from './validation.js';
 
-type AnyRoute = RouteDefinition<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema | undefined>;
+type AnyRoute = AnyRouteDefinition;
 
 /** A plugin's HTTP surface as collected during init. */
 export interface PluginHttp {
@@ -33,7 +33,7 @@ export interface PluginHttp {
   /** Defaults for every route. */
   defaults: RouteDefaults;
   /** Routes in declaration order. */
-  readonly routes: AnyRoute[];
+  readonly routes: AnyRouteDefinition[];
   /** Hooks run on every request matching one of its paths. */
   readonly hooks: RequestHook[];
   /** Prefixes (full paths) under which unmatched requests get the plugin's 404. */

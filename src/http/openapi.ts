@@ -5,20 +5,35 @@
 import type { TSchema } from 'typebox';
 import type { AuthStrategy } from './auth/strategy.js';
 import { joinPath, type PluginHttp } from './dispatcher.js';
-import type { BodyKind, ResponseSpec, RouteDefinition } from './route.js';
+import type { AnyRouteDefinition, BodyKind, ResponseSpec } from './route.js';
 
 /** An OpenAPI 3.1 document (the parts Switchboard writes). */
 export interface OpenApiDocument {
   /** Always `3.1.0`. */
   openapi: '3.1.0';
   /** Title and version. */
-  info: { title: string; version: string; description?: string };
+  info: {
+    /** The API's title. */
+    title: string;
+    /** The API's version. */
+    version: string;
+    /** What the API is. */
+    description?: string;
+  };
   /** Operations by path and method. */
   paths: Record<string, Record<string, unknown>>;
   /** Security schemes. */
-  components: { securitySchemes: Record<string, unknown> };
+  components: {
+    /** Security schemes by name (`<plugin>_<strategy>`). */
+    securitySchemes: Record<string, unknown>;
+  };
   /** Tags, one per plugin. */
-  tags: Array<{ name: string; description?: string }>;
+  tags: Array<{
+    /** The tag (a plugin id unless a route names its own). */
+    name: string;
+    /** What it groups. */
+    description?: string;
+  }>;
 }
 
 /** Options of {@link buildOpenApi}. */
@@ -71,7 +86,7 @@ function schemeName(pluginId: string, strategy: AuthStrategy): string {
   return `${pluginId}_${strategy.name}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-type AnyRoute = RouteDefinition<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema | undefined>;
+type AnyRoute = AnyRouteDefinition;
 
 function operation(plugin: PluginHttp, route: AnyRoute, method: string, securitySchemes: Record<string, unknown>, usedIds: Set<string>): unknown {
   const parameters: unknown[] = [];

@@ -31,7 +31,8 @@ export type ResponseSpec =
       contentType?: string;
     };
 
-type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;
+/** The static type of a schema, or `Fallback` when there is no schema. */
+export type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;
 
 /** What a handler receives: validated input, the principal, and the raw request and response. */
 export interface RouteContext<P = Record<string, string>, Q = Record<string, unknown>, B = unknown, H = Record<string, unknown>> {
@@ -94,6 +95,9 @@ export interface RouteDefinition<P extends TSchema | undefined = undefined, Q ex
   /** The handler. */
   handler(ctx: RouteContext<StaticOr<P, Record<string, string>>, StaticOr<Q, Record<string, unknown>>, StaticOr<B, unknown>, StaticOr<H, Record<string, unknown>>>): unknown;
 }
+
+/** A route declaration of any schema types, as the kernel stores it. */
+export type AnyRouteDefinition = RouteDefinition<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema | undefined>;
 
 /** A hook a plugin runs on every request that matches one of its paths (any method), before anything else. */
 export type RequestHook = (req: Request, res: Response) => void | Promise<void>;

@@ -11,8 +11,23 @@ type Location = ValidationIssue['location'];
 /** A compiled validator for one part of a request. */
 export interface PartValidator {
   /** Converts (when asked), applies defaults, checks; returns the value or the issues. */
-  validate(value: unknown, convert: boolean): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
+  validate(value: unknown, convert: boolean): PartValidation;
 }
+
+/** The result of validating one request part. */
+export type PartValidation =
+  | {
+      /** The part is valid. */
+      ok: true;
+      /** The converted value, defaults applied. */
+      value: unknown;
+    }
+  | {
+      /** The part is invalid. */
+      ok: false;
+      /** What is wrong with it. */
+      issues: ValidationIssue[];
+    };
 
 function hasDefaults(schema: unknown): boolean {
   if (schema === null || typeof schema !== 'object') return false;

@@ -148,10 +148,18 @@ export interface DeadDelivery {
   finishedAt: Date | null;
 }
 
+/** What enqueueing returns. */
+export interface EnqueuedDelivery {
+  /** The outbox row id (for {@link OwnerOutbox.requeue}). */
+  id: number;
+  /** The stable delivery id, sent as `X-Switchboard-Delivery`. */
+  deliveryId: string;
+}
+
 /** The outbox as one plugin sees it (`ctx.outbox`): its own deliveries only. */
 export interface OwnerOutbox {
   /** Enqueues a delivery, in `trx` when given. Throws `SWB_ERR_URL_NOT_ALLOWED` for a refused URL. */
-  enqueue(input: DeliveryInput, options?: { trx?: Knex.Transaction }): Promise<{ id: number; deliveryId: string }>;
+  enqueue(input: DeliveryInput, options?: { trx?: Knex.Transaction }): Promise<EnqueuedDelivery>;
   /** Registers a named signer for this owner's deliveries. */
   registerSigner(name: string, signer: Signer): void;
   /** Calls `listener` after each attempt of this owner's deliveries; returns an unsubscribe function. */
@@ -269,7 +277,7 @@ export class Outbox {
   }
 
   /** Enqueues a delivery for `owner`. */
-  async enqueue(owner: string, input: DeliveryInput, options: { trx?: Knex.Transaction } = {}): Promise<{ id: number; deliveryId: string }> {
+  async enqueue(owner: string, input: DeliveryInput, options: { trx?: Knex.Transaction } = {}): Promise<EnqueuedDelivery> {
     await this.policy.check(input.url);
     const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
     const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');

@@ -13,8 +13,16 @@ export interface HttpBasicOptions {
   fail?: (req: Request) => HttpError;
 }
 
+/** User and password from an `Authorization: Basic` header. */
+export interface BasicCredentials {
+  /** The user name (before the first colon). */
+  user: string;
+  /** The password (everything after it). */
+  password: string;
+}
+
 /** Reads `Authorization: Basic …` into user and password, or undefined when absent/malformed. */
-export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+export function parseBasicAuth(header: string | undefined): BasicCredentials | undefined {
   if (typeof header !== 'string') return undefined;
   const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
   if (!m) return undefined;

@@ -10,7 +10,12 @@ import type { HttpError } from '../http-error.js';
 /** A redball envelope. */
 export interface RedballEnvelope {
   /** API version and the time the answer was generated. */
-  meta: { api_version: number; timestamp: number };
+  meta: {
+    /** Always 1. */
+    api_version: number;
+    /** When the answer was generated, in seconds since the epoch (with a fraction). */
+    timestamp: number;
+  };
   /** `""` or a list of error strings. */
   errors: string | string[];
   /** `""` or the data. */

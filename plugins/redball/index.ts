@@ -1,11 +1,132 @@
 /**
- * The `redball` plugin (being built).
+ * The `redball` plugin: redball's bot-manager API v1 (`/api/v1/bots`, `/bottypes`,
+ * `/redditauths`), with bots that really run.
+ *
+ * A bot type names a JavaScript module in the bots directory (`botsDir`), or a built-in bot
+ * (`heartbeat`); a bot is an instance of a type with its own settings and optional reddit
+ * authorization. Starting a bot runs its module's run function in a worker thread until it is
+ * stopped; its status and detailedState are kept in the database. Clients authenticate with
+ * the `apikey` parameter: keys from the configuration or from `switchboard redball apikey
+ * create`.
+ *
+ * ```yaml
+ * plugins:
+ *   redball:
+ *     apiKeys: ["a-long-random-key-from-your-password-manager"]
+ *     botsDir: ./bots
+ * ```
  *
  * @packageDocumentation
  */
-import { definePlugin } from '../../src/index.js';
+import { definePlugin, Type, type PluginContext, type Static } from '../../src/index.js';
+import { redballCli } from './cli.js';
+import { migrations } from './migrations/index.js';
+import { registerRoutes } from './routes.js';
+import { BotRunner } from './runner/bot-runner.js';
+import { BotModuleResolver } from './runner/module-resolver.js';
+import { ApiKeyStore } from './stores/api-key-store.js';
+import { BotConfigStore } from './stores/bot-config-store.js';
+import { BotStore } from './stores/bot-store.js';
+import { BotTypeStore } from './stores/bot-type-store.js';
+import { RedditAuthStore } from './stores/reddit-auth-store.js';
+import { RunStore } from './stores/run-store.js';
+
+declare module '../../src/index.js' {
+  interface SwitchboardEvents {
+    /** A bot started running (its run function was called). */
+    'redball.bot.started': { botId: number; name: string };
+    /** A bot stopped; `error` when its run function failed. */
+    'redball.bot.stopped': { botId: number; name: string; error?: string };
+  }
+}
+
+/** The shortest API key accepted in the configuration. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** The plugin's configuration. */
+export const RedballConfigSchema = Type.Object(
+  {
+    apiKeys: Type.Array(Type.String({ minLength: MIN_API_KEY_LENGTH }), {
+      default: [],
+      description: `API keys accepted in the apikey parameter (at least ${MIN_API_KEY_LENGTH} characters each), besides those created with \`switchboard redball apikey create\`.`,
+    }),
+    botsDir: Type.String({ minLength: 1, default: './bots', description: 'The directory of bot modules, resolved against the working directory. It may be missing: the built-in bots still work.' }),
+    autoRun: Type.Boolean({ default: true, description: 'Start the bots marked autoRun when the server starts.' }),
+    stopGraceMs: Type.Integer({
+      minimum: 10,
+      maximum: 60_000,
+      default: 1000,
+      description: "How long a bot has to return after its stop signal before its thread is terminated, ms. Keep it under the host's stop timeout.",
+    }),
+    startTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'How long loading a bot module may take, ms.' }),
+  },
+  { default: {} },
+);
+
+/** The validated configuration. */
+export type RedballConfig = Static<typeof RedballConfigSchema>;
+
+/** Creates the plugin's services in its container (one instance each) and returns them. */
+function services(ctx: PluginContext<RedballConfig>) {
+  const c = ctx.container;
+  const bots = c.resolve(BotStore);
+  const types = c.resolve(BotTypeStore);
+  const config = c.resolve(BotConfigStore);
+  const auths = c.resolve(RedditAuthStore);
+  const runs = c.resolve(RunStore);
+  const keys = c.resolve(ApiKeyStore);
+  const resolver = new BotModuleResolver(ctx.config.botsDir);
+  const runner = new BotRunner(
+    { bots, types, config, auths, runs, resolver, logger: ctx.logger, events: ctx.events },
+    { stopGraceMs: ctx.config.stopGraceMs, startTimeoutMs: ctx.config.startTimeoutMs },
+  );
+  c.registerInstance(BotStore, bots);
+  c.registerInstance(BotTypeStore, types);
+  c.registerInstance(BotConfigStore, config);
+  c.registerInstance(RedditAuthStore, auths);
+  c.registerInstance(RunStore, runs);
+  c.registerInstance(ApiKeyStore, keys);
+  c.registerInstance(BotModuleResolver, resolver);
+  c.registerInstance(BotRunner, runner);
+  return { bots, types, config, auths, runs, keys, resolver, runner };
+}
 
 /** The redball plugin descriptor. */
-export const redballPlugin = definePlugin({ id: 'redball', version: '0.1.0' });
+export const redballPlugin = definePlugin({
+  id: 'redball',
+  version: '1.0.0',
+  description: "redball's bot-manager API v1: bots that run, bot types, settings, reddit authorizations",
+  config: RedballConfigSchema,
+  migrations,
+  async init(ctx) {
+    for (const key of ctx.config.apiKeys) ctx.secrets.add(key);
+    const s = services(ctx);
+    s.keys.setConfigured(ctx.config.apiKeys);
+    await s.auths.registerSecrets();
+    registerRoutes(ctx, s);
+  },
+  async start(ctx) {
+    const runner = ctx.container.resolve(BotRunner);
+    if (ctx.config.autoRun) await runner.startAutoRun();
+    else await ctx.container.resolve(RunStore).resetStale();
+  },
+  async stop(ctx) {
+    await ctx.container.resolve(BotRunner).stopAll();
+  },
+  cli: redballCli,
+});
 
 export default redballPlugin;
+
+export { API_BASE, registerRoutes, type RedballServices } from './routes.js';
+export { BotRunner, type StartResult, type RunnerOptions } from './runner/bot-runner.js';
+export { BotModuleResolver, moduleNameProblem } from './runner/module-resolver.js';
+export { BUILTIN_BOT_TYPES, heartbeat, type BuiltinBot } from './runner/builtin-bots.js';
+export type { BotRunContext, BotRunFunction, BotLogger, BotRedditAuth, DetailedState } from './runner/bot-api.js';
+export { ApiKeyStore, API_KEY_CACHE_MS, type ApiKeyInfo } from './stores/api-key-store.js';
+export { BotStore, type BotView, type BotRecord, type NewBot } from './stores/bot-store.js';
+export { BotTypeStore, botTypeName, type BotType } from './stores/bot-type-store.js';
+export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMode } from './stores/bot-config-store.js';
+export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
+export { RunStore } from './stores/run-store.js';
+export { checkSettingsDocument, SETTING_TYPES, type SettingInput, type SettingType } from './settings.js';

@@ -31,6 +31,10 @@ export interface Dialect {
   isForeignKeyViolation(err: unknown): boolean;
   /** `FOR UPDATE SKIP LOCKED` where the engine has it (PostgreSQL); SQLite has one writer anyway. */
   skipLocked<T extends Knex.QueryBuilder>(query: T): T;
+  /** The same clause as SQL text (empty on SQLite), for raw statements. */
+  readonly skipLockedSql: string;
+  /** The rows of a `knex.raw()` result (PostgreSQL wraps them in `{ rows }`). */
+  rows<T = Record<string, unknown>>(result: unknown): T[];
 }
 
 /** Builds the dialect helpers for a Knex instance. */
@@ -64,5 +68,7 @@ export function dialectOf(knex: Knex): Dialect {
       return pg ? e?.code === '23503' : e?.code === 'SQLITE_CONSTRAINT' && /FOREIGN KEY/i.test(String(e.message));
     },
     skipLocked: (query) => (pg ? (query.forUpdate().skipLocked() as typeof query) : query),
+    skipLockedSql: pg ? 'FOR UPDATE SKIP LOCKED' : '',
+    rows: <T>(result: unknown): T[] => (pg ? ((result as { rows: T[] }).rows ?? []) : ((result as T[]) ?? [])),
   };
 }

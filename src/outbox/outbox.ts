@@ -61,7 +61,7 @@ export interface DeliveryInput {
   orderingKey?: string;
   /** Overrides of the defaults for this delivery. */
   maxAttempts?: number;
-  /** Per-attempt timeout in ms for this delivery. */
+  /** Per-attempt timeout in ms for this delivery: shorter than the outbox's, never longer. */
   timeoutMs?: number;
   /** Maximum age in ms for this delivery. */
   maxAgeMs?: number;
@@ -160,6 +160,8 @@ export interface EnqueuedDelivery {
 export interface OwnerOutbox {
   /** Enqueues a delivery, in `trx` when given. Throws `SWB_ERR_URL_NOT_ALLOWED` for a refused URL. */
   enqueue(input: DeliveryInput, options?: { trx?: Knex.Transaction }): Promise<EnqueuedDelivery>;
+  /** Enqueues several deliveries in one statement (e.g. one event to every webhook); all or none. */
+  enqueueMany(inputs: readonly DeliveryInput[], options?: { trx?: Knex.Transaction }): Promise<EnqueuedDelivery[]>;
   /** Registers a named signer for this owner's deliveries. */
   registerSigner(name: string, signer: Signer): void;
   /** Calls `listener` after each attempt of this owner's deliveries; returns an unsubscribe function. */
@@ -257,7 +259,8 @@ export class Outbox {
   /** The outbox as seen by one owner (plugin). */
   forOwner(owner: string): OwnerOutbox {
     return {
-      enqueue: (input, options) => this.enqueue(owner, input, options),
+      enqueue: async (input, options) => (await this.enqueueMany(owner, [input], options))[0],
+      enqueueMany: (inputs, options) => this.enqueueMany(owner, inputs, options),
       registerSigner: (name, signer) => {
         this.signers.set(`${owner}:${name}`, signer);
       },
@@ -276,54 +279,85 @@ export class Outbox {
     };
   }
 
-  /** Enqueues a delivery for `owner`. */
-  async enqueue(owner: string, input: DeliveryInput, options: { trx?: Knex.Transaction } = {}): Promise<EnqueuedDelivery> {
-    await this.policy.check(input.url);
-    const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
-    const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
-    const deliveryId = crypto.randomUUID();
-    const headers: Record<string, string> = {
-      ...(isJson ? { 'content-type': 'application/json' } : {}),
-      'user-agent': 'Switchboard-Outbox/1',
-      ...lowerKeys(input.headers ?? {}),
-      'x-switchboard-delivery': deliveryId,
-    };
+  /** Enqueues deliveries for `owner` in one insert; lanes are promoted once it commits. */
+  async enqueueMany(owner: string, inputs: readonly DeliveryInput[], options: { trx?: Knex.Transaction } = {}): Promise<EnqueuedDelivery[]> {
+    if (inputs.length === 0) return [];
+    await Promise.all(inputs.map((input) => this.policy.check(input.url)));
     const now = Date.now();
-    const orderingKey = (input.orderingKey ?? input.url).slice(0, 512);
-    const row = {
-      delivery_id: deliveryId,
-      owner,
-      owner_ref: input.ownerRef ?? null,
-      url: input.url,
-      ordering_key: orderingKey,
-      headers: JSON.stringify(headers),
-      body,
-      signer: input.signer ?? null,
-      success: input.success === undefined || input.success === 'any-2xx' ? 'any-2xx' : input.success.join(','),
-      status: 'queued',
-      max_attempts: input.maxAttempts ?? this.settings.maxAttempts,
-      timeout_ms: input.timeoutMs ?? this.settings.timeoutMs,
-      next_attempt_at: now,
-      created_at: now,
-      expires_at: now + (input.maxAgeMs ?? this.settings.maxAgeMs),
-    };
-    const id = await this.dialect.insertId(options.trx ?? this.knex, this.table, row);
+    const rows = inputs.map((input) => {
+      const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
+      const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
+      const deliveryId = crypto.randomUUID();
+      const headers: Record<string, string> = {
+        ...(isJson ? { 'content-type': 'application/json' } : {}),
+        'user-agent': 'Switchboard-Outbox/1',
+        ...lowerKeys(input.headers ?? {}),
+        'x-switchboard-delivery': deliveryId,
+      };
+      return {
+        delivery_id: deliveryId,
+        owner,
+        owner_ref: input.ownerRef ?? null,
+        url: input.url,
+        ordering_key: (input.orderingKey ?? input.url).slice(0, 512),
+        headers: JSON.stringify(headers),
+        body,
+        signer: input.signer ?? null,
+        success: input.success === undefined || input.success === 'any-2xx' ? 'any-2xx' : input.success.join(','),
+        status: 'queued',
+        max_attempts: input.maxAttempts ?? this.settings.maxAttempts,
+        timeout_ms: Math.min(input.timeoutMs ?? this.settings.timeoutMs, this.settings.timeoutMs),
+        next_attempt_at: now,
+        created_at: now,
+        expires_at: now + (input.maxAgeMs ?? this.settings.maxAgeMs),
+      };
+    });
+    const inserted = (await (options.trx ?? this.knex)(this.table).insert(rows, ['id'])) as Array<{ id: number | string } | number>;
+    const keys = [...new Set(rows.map((r) => r.ordering_key))];
     // Promote after commit: a promotion inside an uncommitted transaction could race with
     // the lane's head finishing on another connection and leave the lane without a head.
-    const afterCommit = () => this.promote(orderingKey).then(() => this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
+    const afterCommit = () => this.promote(keys).then(() => this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
     if (options.trx) void options.trx.executionPromise.then(afterCommit, () => undefined);
     else await afterCommit();
-    return { id, deliveryId };
+    return rows.map((r, i) => {
+      const id = inserted[i];
+      return { id: Number(typeof id === 'object' ? id.id : id), deliveryId: r.delivery_id };
+    });
   }
 
-  /** Makes the oldest queued delivery of a lane its head, if the lane has none. */
-  private async promote(orderingKey: string, db: Knex | Knex.Transaction = this.knex): Promise<void> {
+  /**
+   * Makes the oldest queued delivery of each lane its head, for lanes that have none, in one
+   * statement. `status = 'queued'` is checked on the row itself so that two instances
+   * promoting the same lane at once cannot both succeed.
+   */
+  private async promote(orderingKeys: readonly string[]): Promise<void> {
+    if (orderingKeys.length === 0) return;
     const t = this.table;
-    await db.raw(
-      `UPDATE ${t} SET status = 'pending' WHERE id = (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued')
-         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))`,
-      [orderingKey, orderingKey],
+    const marks = orderingKeys.map(() => '?').join(', ');
+    await this.knex.raw(
+      `UPDATE ${t} SET status = 'pending' WHERE ${unindexed('status')} = 'queued'
+         AND id IN (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key IN (${marks}) AND q.status = 'queued' GROUP BY q.ordering_key)
+         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ${t}.ordering_key AND p.status IN ('pending', 'delivering'))`,
+      orderingKeys,
     );
+  }
+
+  /**
+   * After a lane's head finished, takes the lane's next delivery straight to `delivering`
+   * for this instance (one statement, no poll) so an ordered lane flows without waiting.
+   */
+  private async advanceLane(orderingKey: string): Promise<OutboxRow | undefined> {
+    const t = this.table;
+    const now = Date.now();
+    const result = await this.knex.raw(
+      `UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
+         WHERE ${unindexed('status')} = 'queued'
+         AND id = (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued')
+         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))
+         RETURNING *`,
+      [this.instanceId, now + this.settings.timeoutMs + LEASE_MARGIN_MS, orderingKey, orderingKey],
+    );
+    return this.dialect.rows<OutboxRow>(result)[0];
   }
 
   /** Repairs lanes left without a head (a crash between commit and promotion) and drops old delivered rows. */
@@ -332,7 +366,7 @@ export class Outbox {
     const heads = await this.knex(t).where('status', 'queued').distinct('ordering_key').whereNotExists(function () {
       this.select(1).from(`${t} as p`).whereRaw(`p.ordering_key = ${t}.ordering_key`).whereIn('p.status', ['pending', 'delivering']);
     });
-    for (const { ordering_key } of heads as Array<{ ordering_key: string }>) await this.promote(ordering_key);
+    await this.promote((heads as Array<{ ordering_key: string }>).map((h) => h.ordering_key));
     await this.knex(t).where('status', 'delivered').andWhere('finished_at', '<', Date.now() - this.settings.retentionMs).del();
     this.lastSweep = Date.now();
   }
@@ -386,20 +420,24 @@ export class Outbox {
     }
   }
 
-  /** Claims up to `limit` due lane heads for this instance. */
+  /**
+   * Claims up to `limit` due lane heads for this instance in one statement. On PostgreSQL
+   * the candidates are locked with `SKIP LOCKED`, and `status = 'pending'` is checked again
+   * on each row, so two instances never claim the same delivery.
+   */
   private async claim(limit: number): Promise<OutboxRow[]> {
     const now = Date.now();
     const t = this.table;
     // Rows whose claim expired (their instance died mid-attempt) become due again.
     await this.knex(t).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
-    return this.knex.transaction(async (trx) => {
-      const query = trx(t).select('*').where('status', 'pending').andWhere('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit);
-      const rows = (await this.dialect.skipLocked(query)) as OutboxRow[];
-      if (rows.length === 0) return [];
-      const leaseUntil = now + Math.max(...rows.map((r) => r.timeout_ms)) + LEASE_MARGIN_MS;
-      await trx(t).whereIn('id', rows.map((r) => r.id)).update({ status: 'delivering', locked_by: this.instanceId, locked_until: leaseUntil });
-      return rows;
-    });
+    const result = await this.knex.raw(
+      `UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
+         WHERE ${unindexed('status')} = 'pending' AND id IN (
+           SELECT id FROM ${t} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${this.dialect.skipLockedSql})
+         RETURNING *`,
+      [this.instanceId, now + this.settings.timeoutMs + LEASE_MARGIN_MS, now, limit],
+    );
+    return this.dialect.rows<OutboxRow>(result);
   }
 
   private launch(row: OutboxRow): void {
@@ -463,7 +501,12 @@ export class Outbox {
       this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
       return;
     }
-    if (next !== 'retry') await this.promote(row.ordering_key);
+    if (next !== 'retry') {
+      if (this.running) {
+        const following = await this.advanceLane(row.ordering_key);
+        if (following) this.launch(following);
+      } else await this.promote([row.ordering_key]);
+    }
     if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
     const outcome: AttemptOutcome = {
       id: Number(row.id),
@@ -576,10 +619,19 @@ export class Outbox {
       expires_at: now + this.settings.maxAgeMs,
       finished_at: null,
     });
-    await this.promote(row.ordering_key);
+    await this.promote([row.ordering_key]);
     this.wake();
     return true;
   }
+}
+
+/**
+ * The column as an expression no index can serve, so the planner drives these updates from
+ * their small id subquery instead of scanning every row with that status; the row's own
+ * status is still re-checked (what makes concurrent claims and promotions safe).
+ */
+function unindexed(column: string): string {
+  return `(${column} || '')`;
 }
 
 function isSuccess(rule: string, status: number): boolean {

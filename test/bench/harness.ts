@@ -10,6 +10,9 @@ import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** What `server.ts` can start. */
+export type BenchServerKind = 'node' | 'express' | 'kernel' | 'standalone' | 'receiver' | 'outbox';
+
 /** Throughput and latency of one load run. */
 export interface LoadResult {
   /** Mean requests per second. */
@@ -53,7 +56,7 @@ export interface BenchContext {
   /** Runs load against a URL. */
   load(options: LoadOptions): Promise<LoadResult>;
   /** Starts a server in a child process. */
-  startServer(kind: 'node' | 'express' | 'kernel' | 'standalone', config?: unknown): Promise<BenchServer>;
+  startServer(kind: BenchServerKind, config?: unknown): Promise<BenchServer>;
   /** A fresh scratch directory for this scenario. */
   scratch(name: string): string;
   /** Progress output. */
@@ -108,7 +111,7 @@ export async function load(options: LoadOptions & { duration: number }): Promise
 }
 
 /** Starts a bench server child process and waits for `READY <port>`. */
-export function startServer(kind: 'node' | 'express' | 'kernel' | 'standalone', config?: unknown, cwd?: string): Promise<BenchServer> {
+export function startServer(kind: BenchServerKind, config?: unknown, cwd?: string): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
       cwd: cwd ?? process.cwd(),

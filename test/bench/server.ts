@@ -53,6 +53,49 @@ async function main(): Promise<void> {
     const server = http.createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
+  } else if (kind === 'receiver') {
+    // A webhook receiver that answers 200 after `delayMs`; GET answers how many POSTs arrived.
+    const { delayMs = 0 } = JSON.parse(arg ?? '{}') as { delayMs?: number };
+    let received = 0;
+    const server = http.createServer((req, res) => {
+      if (req.method === 'GET') return void res.end(String(received));
+      req.resume();
+      req.on('end', () => {
+        received++;
+        setTimeout(() => res.writeHead(200).end('ok'), delayMs);
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'outbox') {
+    // An endpoint that enqueues one delivery per target, like a chat message with webhooks.
+    const { targets = [], database } = JSON.parse(arg ?? '{}') as { targets?: string[]; database: string };
+    const app = express();
+    app.disable('x-powered-by');
+    const notifier = definePlugin({
+      id: 'notifier',
+      version: '1',
+      init(ctx) {
+        ctx.routes.add({
+          method: 'POST',
+          path: '/enqueue',
+          handler: async () => {
+            await ctx.db.transaction(async (trx) => {
+              for (const url of targets) await ctx.outbox.enqueue({ url, body: { type: 'CHAT', at: Date.now() } }, { trx });
+            });
+            return { ok: true };
+          },
+        });
+        ctx.routes.add({ method: 'GET', path: '/stats', handler: () => ctx.outbox.stats() });
+      },
+    });
+    const kernel = new Kernel({ app, database, logger: { level: 'warn', destination: process.stderr }, plugins: [notifier], outbox: { allow: ['127.0.0.0/8'], concurrency: 32 } });
+    await kernel.start();
+    const server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    process.once('SIGTERM', () => void kernel.stop().then(() => process.exit(0)));
   } else if (kind === 'standalone') {
     const raw = JSON.parse(arg ?? '{}') as Record<string, unknown>;
     const config = validateConfig<StandaloneConfig>('bench', StandaloneConfigSchema, { ...raw, server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } });

@@ -1,5 +1,6 @@
 /** Every benchmark scenario, in the order they run. Add a plugin's scenario here. */
 import type { Scenario } from '../harness.js';
 import { kernelScenario } from './kernel.js';
+import { outboxScenario } from './outbox.js';
 
-export const scenarios: Scenario[] = [kernelScenario];
+export const scenarios: Scenario[] = [kernelScenario, outboxScenario];

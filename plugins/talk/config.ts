@@ -1,0 +1,36 @@
+/** The talk plugin's configuration schema (every key has a default). */
+import { Type, type Static } from '../../src/index.js';
+
+/** The configuration of the talk plugin. */
+export const TalkConfigSchema = Type.Object({
+  backendUrl: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        'This server\'s base URL as bots reach it, sent as `X-Nextcloud-Talk-Backend` (a trailing slash is added); bots post their replies to `<backendUrl>ocs/v2.php/apps/spreed/api/v1/bot/<token>/message`. Like Nextcloud\'s `overwrite.cli.url`. Default: derived from the request that caused the delivery (scheme, host, mount path), else `http://localhost/`.',
+    }),
+  ),
+  delivery: Type.Object(
+    {
+      timeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Per-attempt timeout of a webhook to a bot (the original: 5 s).' }),
+      maxAttempts: Type.Integer({ minimum: 1, default: 5, description: 'Attempts per webhook before it is dead (the original tries once).' }),
+    },
+    { default: {} },
+  ),
+  throttle: Type.Object(
+    {
+      maxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Bad bot signatures per client and conversation before requests get 429.' }),
+      windowSeconds: Type.Integer({ minimum: 1, default: 600, description: 'How long failures are counted (a fixed window).' }),
+    },
+    { default: {} },
+  ),
+  chat: Type.Object(
+    {
+      maxPollSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 30, description: 'Longest wait of `lookIntoFuture=1` (the original: 30 s).' }),
+    },
+    { default: {} },
+  ),
+});
+
+/** The validated configuration of the talk plugin. */
+export type TalkConfig = Static<typeof TalkConfigSchema>;

@@ -53,5 +53,7 @@ export {
   type DeadDelivery,
 } from './outbox/outbox.js';
 export { UrlPolicy, type UrlPolicyOptions } from './outbox/url-policy.js';
+export { LeaseService, type Leases } from './cluster/leases.js';
+export { PgEventBridge, CLUSTER_CHANNEL } from './cluster/pg-bridge.js';
 
 export { Type, type Static, type TSchema } from 'typebox';

@@ -37,7 +37,9 @@ import type { IdentityResolver } from './http/auth/strategy.js';
 import { Dispatcher, type PluginHttp } from './http/dispatcher.js';
 import { buildOpenApi, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 import { createLogging, type Logger, type LoggerOptions, type LogRing } from './logger.js';
-import { kernelMigrations } from './outbox/migrations.js';
+import { kernelMigrations } from './db/kernel-migrations.js';
+import { LeaseService } from './cluster/leases.js';
+import { PgEventBridge } from './cluster/pg-bridge.js';
 import { Outbox, type OutboxOptions } from './outbox/outbox.js';
 import { Tokens, type KernelMode, type PluginContext, type PluginDescriptor, type PluginEntry } from './plugin.js';
 import { SecretRegistry } from './secrets.js';
@@ -70,6 +72,11 @@ export interface KernelOptions {
   instanceId?: string;
   /** Version reported in the OpenAPI document. */
   version?: string;
+  /**
+   * Bridge events emitted with `{ cluster: true }` to every instance sharing the database
+   * (PostgreSQL LISTEN/NOTIFY). Default: on for PostgreSQL; SQLite is single-instance.
+   */
+  cluster?: boolean;
 }
 
 /** A registered plugin with everything the kernel knows about it. */
@@ -123,6 +130,8 @@ export class Kernel {
   private knexHandle?: Knex;
   private ownsDatabase = false;
   private outboxService?: Outbox;
+  private leaseService?: LeaseService;
+  private bridge?: PgEventBridge;
   private ordered: PluginRecord[] = [];
   private startPromise?: Promise<void>;
   private stopPromise?: Promise<void>;
@@ -167,6 +176,12 @@ export class Kernel {
   get db(): Knex {
     if (!this.knexHandle) throw new SwitchboardError(ErrorCodes.KERNEL_STATE, 'The database is opened by start()');
     return this.knexHandle;
+  }
+
+  /** Exactly-one ownership across instances (after start). */
+  get leases(): LeaseService {
+    if (!this.leaseService) throw new SwitchboardError(ErrorCodes.KERNEL_STATE, 'Leases exist after start()');
+    return this.leaseService;
   }
 
   /** The outbound webhook service (after start). */
@@ -238,6 +253,7 @@ export class Kernel {
     this.mode = 'server';
     this.current = 'starting';
     try {
+      await this.bridge?.start();
       for (const record of this.ordered) {
         if (record.descriptor.start) {
           try {
@@ -277,6 +293,10 @@ export class Kernel {
     await runMigrations(opened.knex, KERNEL_TABLE_PREFIX, kernelMigrations);
     this.outboxService = new Outbox(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.logger.child({ component: 'outbox' }), this.instanceId, this.options.outbox);
     this.container.registerInstance(Tokens.Outbox, this.outboxService);
+    this.leaseService = new LeaseService(opened.knex, KERNEL_TABLE_PREFIX, this.instanceId);
+    if (dialect.name === 'postgres' && this.options.cluster !== false) {
+      this.bridge = new PgEventBridge(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.instanceId, this.logger.child({ component: 'cluster' }));
+    }
     for (const record of this.ordered) {
       record.context = this.createContext(record, opened.knex, dialect);
       try {
@@ -329,6 +349,8 @@ export class Kernel {
       secrets: this.secrets,
       identity: this.options.identity,
       outbox: this.outboxService!.forOwner(id),
+      leases: this.leaseService!,
+      clustered: this.bridge !== undefined,
       mode: this.mode,
       instanceId: this.instanceId,
       signal: this.abort.signal,
@@ -398,6 +420,7 @@ export class Kernel {
       }
     }
     await this.hub.closeAll(Math.min(1000, remaining()));
+    await this.bridge?.stop();
     this.events.clear();
     if (this.knexHandle && this.ownsDatabase) await this.knexHandle.destroy();
   }

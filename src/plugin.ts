@@ -25,6 +25,7 @@ import type { RouteRegistrar } from './http/route.js';
 import type { Logger, LogRing } from './logger.js';
 import type { OwnerOutbox } from './outbox/outbox.js';
 import type { SecretRegistry } from './secrets.js';
+import type { Leases } from './cluster/leases.js';
 import type { WebSocketRegistrar } from './websocket.js';
 
 /** Whether the kernel serves requests or only runs a CLI command. */
@@ -64,6 +65,10 @@ export interface PluginContext<Config = unknown> {
   readonly identity?: IdentityResolver;
   /** The durable outbound-webhook service. */
   readonly outbox: OwnerOutbox;
+  /** Exactly-one ownership across instances sharing the database (leases and one-off claims). */
+  readonly leases: Leases;
+  /** True when events emitted with `{ cluster: true }` reach other instances (PostgreSQL). */
+  readonly clustered: boolean;
   /** Server or CLI: in CLI mode `start`/`stop` hooks do not run and nothing is served. */
   readonly mode: KernelMode;
   /** A unique id of this kernel instance (host, process and a random part). */

@@ -1,5 +1,5 @@
-/** The kernel's own tables (prefix `swb_`): the outbox. */
-import type { Migration } from '../db/migrations.js';
+/** The kernel's own tables (prefix `swb_`): the outbox, leases and spilled cluster events. */
+import type { Migration } from './migrations.js';
 
 /** Migrations of the kernel's tables. */
 export const kernelMigrations: Migration[] = [
@@ -37,6 +37,26 @@ export const kernelMigrations: Migration[] = [
     },
     async down(db, { table }) {
       await db.schema.dropTable(table('outbox'));
+    },
+  },
+  {
+    name: '002_cluster',
+    async up(db, { table }) {
+      await db.schema.createTable(table('leases'), (t) => {
+        t.string('name', 255).primary();
+        t.string('holder', 128).notNullable();
+        t.bigInteger('expires_at').notNullable();
+        t.index(['expires_at'], 'swb_leases_expiry');
+      });
+      await db.schema.createTable(table('cluster_events'), (t) => {
+        t.bigIncrements('id').primary();
+        t.text('payload').notNullable();
+        t.bigInteger('created_at').notNullable();
+      });
+    },
+    async down(db, { table }) {
+      await db.schema.dropTable(table('cluster_events'));
+      await db.schema.dropTable(table('leases'));
     },
   },
 ];

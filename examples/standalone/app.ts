@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { Kernel, SwitchboardError, ErrorCodes, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
@@ -57,6 +58,17 @@ export function enabledPlugins(config: StandaloneConfig, available: readonly Plu
 export function createStandalone(config: StandaloneConfig, options: StandaloneOptions = {}): Standalone {
   const app = express();
   app.disable('x-powered-by');
+  // Security headers (helmet, the well-kept standard for Express). Every answer here is an
+  // API answer, so the strictest content policy applies; cross-origin resource policy is
+  // left off because Owncast and opsdroid are called cross-origin by design (their CORS
+  // rules are the families' own).
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      crossOriginResourcePolicy: false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
   const server = http.createServer(app);
   // Slow or idle clients cannot hold connections forever.
   server.headersTimeout = 10_000;

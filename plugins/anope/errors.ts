@@ -1,0 +1,74 @@
+/**
+ * The family's errors: plain strings, never JSON, with the status codes of the original.
+ * Every message a client can see is here, so the wire contract reads in one place.
+ */
+import { HttpError } from '../../src/index.js';
+
+/** The exact texts of the original's errors (and ours where it had none). */
+export const AnopeMessages = {
+  unknownType: 'Unknown type',
+  unknownRefType: 'Unknown reference type',
+  notFound: 'Not found',
+  mismatch: 'Type/id mismatch',
+  invalidId: 'Invalid id',
+  noSuchField: 'No such field',
+  noIdOrField: 'No id and/or field',
+  noId: 'No id',
+  badJson: 'Unable to parse JSON',
+  notObject: 'Unable to parse JSON: expected an object',
+  unauthorized: 'Unauthorized',
+} as const;
+
+/** Stable codes of the anope errors (tests assert these, not the prose). */
+export const AnopeErrorCodes = {
+  UNKNOWN_TYPE: 'ANOPE_UNKNOWN_TYPE',
+  UNKNOWN_REF_TYPE: 'ANOPE_UNKNOWN_REF_TYPE',
+  NOT_FOUND: 'ANOPE_NOT_FOUND',
+  MISMATCH: 'ANOPE_TYPE_MISMATCH',
+  INVALID_ID: 'ANOPE_INVALID_ID',
+  NO_SUCH_FIELD: 'ANOPE_NO_SUCH_FIELD',
+  NO_ID_OR_FIELD: 'ANOPE_NO_ID_OR_FIELD',
+  BAD_JSON: 'ANOPE_BAD_JSON',
+  INVALID_VALUE: 'ANOPE_INVALID_VALUE',
+  BAD_REFERENCE: 'ANOPE_BAD_REFERENCE',
+} as const;
+
+/** An error of the anope store or routes, rendered as its plain message. */
+export class AnopeError extends HttpError {
+  /**
+   * @param status - the HTTP status
+   * @param message - the plain string the client sees
+   * @param code - one of {@link AnopeErrorCodes}
+   */
+  constructor(status: number, message: string, code: string) {
+    super(status, message, { code });
+    this.name = 'AnopeError';
+  }
+}
+
+/** 404 `Unknown type`. */
+export const unknownType = () => new AnopeError(404, AnopeMessages.unknownType, AnopeErrorCodes.UNKNOWN_TYPE);
+/** 404 `Unknown reference type`. */
+export const unknownRefType = () => new AnopeError(404, AnopeMessages.unknownRefType, AnopeErrorCodes.UNKNOWN_REF_TYPE);
+/** 404 `Not found`. */
+export const notFound = () => new AnopeError(404, AnopeMessages.notFound, AnopeErrorCodes.NOT_FOUND);
+/** 404 `Type/id mismatch`. */
+export const mismatch = () => new AnopeError(404, AnopeMessages.mismatch, AnopeErrorCodes.MISMATCH);
+/** 400 `Invalid id`. */
+export const invalidId = () => new AnopeError(400, AnopeMessages.invalidId, AnopeErrorCodes.INVALID_ID);
+/** 404 `No such field` (searches). */
+export const noSuchFieldSearch = () => new AnopeError(404, AnopeMessages.noSuchField, AnopeErrorCodes.NO_SUCH_FIELD);
+/** 400 `No such field` (updates). */
+export const noSuchFieldUpdate = () => new AnopeError(400, AnopeMessages.noSuchField, AnopeErrorCodes.NO_SUCH_FIELD);
+/** 400 `No such field <name>` (creates). */
+export const noSuchFieldNamed = (name: string) => new AnopeError(400, `${AnopeMessages.noSuchField} ${name}`, AnopeErrorCodes.NO_SUCH_FIELD);
+/** 400 `No id and/or field`. */
+export const noIdOrField = () => new AnopeError(400, AnopeMessages.noIdOrField, AnopeErrorCodes.NO_ID_OR_FIELD);
+/** 400 `No id`. */
+export const noId = () => new AnopeError(400, AnopeMessages.noId, AnopeErrorCodes.NO_ID_OR_FIELD);
+/** 400 `Unable to parse JSON`. */
+export const badJson = (message: string = AnopeMessages.badJson) => new AnopeError(400, message, AnopeErrorCodes.BAD_JSON);
+/** 400 for a value that cannot be stored (nested JSON, NUL characters). */
+export const invalidValue = (field: string, why: string) => new AnopeError(400, `Invalid value for field ${field}: ${why}`, AnopeErrorCodes.INVALID_VALUE);
+/** 400 for a reference that is malformed, dangling, or of a type the field does not allow. */
+export const badReference = (message: string) => new AnopeError(400, message, AnopeErrorCodes.BAD_REFERENCE);

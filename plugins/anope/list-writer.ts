@@ -1,0 +1,47 @@
+/**
+ * Streams a `{"<key>": [ ... ]}` list page by page: one query and one write per page,
+ * waiting for the socket to drain, so the server's memory stays flat whatever the size. The
+ * first page is read before anything is written, so a failing query still gets a proper
+ * error; a failure later can only cut the connection.
+ */
+import type { Request, Response } from 'express';
+import { listClosing, listItem, listOpening, type WireObject } from './json-writer.js';
+
+/** Fetches the page of objects after an id (0 for the first). */
+export type PageFetcher = (afterId: number) => Promise<WireObject[]>;
+
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Writes the list to `res` (headers only for HEAD). */
+export async function streamList(req: Request, res: Response, key: string, pageSize: number, fetchPage: PageFetcher): Promise<void> {
+  let page = await fetchPage(0);
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let empty = true;
+  let chunk = listOpening(key);
+  for (;;) {
+    for (const obj of page) {
+      chunk += listItem(obj, empty);
+      empty = false;
+    }
+    if (page.length < pageSize) break;
+    if (!res.write(chunk)) await drained(res);
+    chunk = '';
+    if (res.destroyed || res.writableEnded) return;
+    page = await fetchPage(Number(page[page.length - 1].id));
+  }
+  res.end(chunk + listClosing(empty));
+}

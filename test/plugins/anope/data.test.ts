@@ -1,0 +1,101 @@
+/**
+ * Searches that index on first use, streamed lists, and concurrent creates and deletes.
+ */
+import t from 'tap';
+import type { Knex } from 'knex';
+import { databaseKinds } from '../../../src/testing/index.js';
+import { AnopeNames } from '../../../plugins/anope/index.js';
+import { startAnope } from './helpers.js';
+
+const names = new AnopeNames('anope_');
+
+async function indexNames(db: Knex, kind: string): Promise<string[]> {
+  return kind === 'postgres'
+    ? db('pg_indexes').where('schemaname', db.raw('current_schema()')).pluck('indexname')
+    : db('sqlite_master').where('type', 'index').pluck('name');
+}
+
+for (const kind of databaseKinds()) {
+  t.test(kind, async (t) => {
+    const sb = await startAnope(kind, { pageSize: 10 });
+    t.teardown(sb.close);
+    const db = sb.kernel.context('anope').db;
+
+    t.test('the first search on an unindexed field creates an index; names are indexed from the start', async (t) => {
+      const ids = await sb.store.createMany('account', Array.from({ length: 30 }, (_, i) => ({ display: `User${i}`, email: `u${i}@example.org` })));
+      const before = await indexNames(db, kind);
+      t.ok(before.includes(names.lowerIndex('account', 'display')), 'display (a name) has its lower() index');
+      t.ok(before.includes(names.index('nsaccess', 'account')), 'references are indexed');
+      t.notOk(before.includes(names.index('account', 'email')), 'email has no index yet');
+      const res = await sb.get('/rest/account/email/u7@example.org');
+      t.equal(JSON.parse(res.text).id, ids[7]);
+      t.ok((await indexNames(db, kind)).includes(names.index('account', 'email')), 'the search created it');
+      t.equal(JSON.parse((await sb.get('/rest/account/email/u8@example.org')).text).id, ids[8], 'later searches use it');
+      t.equal(JSON.parse((await sb.get('/rest/account/display/USER12')).text).id, ids[12]);
+      if (kind === 'sqlite') {
+        const plan = (await db.raw(`EXPLAIN QUERY PLAN SELECT id FROM ${names.table('account')} WHERE lower("display") = lower(?)`, ['x'])) as Array<{ detail: string }>;
+        t.match(plan.map((p) => p.detail).join(' '), names.lowerIndex('account', 'display'), 'the case-insensitive search uses the index');
+      }
+      await sb.store.createMany('account', [{ display: 'twin', email: 'first' }, { display: 'TWIN', email: 'second' }]);
+      t.equal(JSON.parse((await sb.get('/rest/account/display/Twin')).text).email, 'first', 'several matches: the oldest object');
+    });
+
+    t.test('lists stream page by page in the original\'s format', async (t) => {
+      const created = await sb.store.createMany('ignore', Array.from({ length: 95 }, (_, i) => ({ mask: `*!*@host${i}`, reason: i % 2 ? 'spam' : '' })));
+      const res = await sb.fetch('/rest/ignore');
+      t.equal(res.status, 200);
+      t.equal(res.headers.get('transfer-encoding'), 'chunked', 'written as it is read');
+      const text = await res.text();
+      const body = JSON.parse(text) as { ignore: Array<Record<string, string>> };
+      t.equal(text, JSON.stringify(body, null, 2), 'two-space indentation, as the documentation shows');
+      t.same(body.ignore.map((o) => o.id), created, 'every object once, in id order, across pages');
+      t.same(body.ignore[1], { mask: '*!*@host1', reason: 'spam', id: created[1] });
+      t.same(body.ignore[0], { mask: '*!*@host0', id: created[0] });
+
+      const acc = await sb.create('account', { display: 'Many' });
+      const entries = await sb.store.createMany('nsaccess', Array.from({ length: 25 }, (_, i) => ({ account: `account:${acc}`, mask: `m${i}` })));
+      const refs = JSON.parse((await sb.get(`/rest/account/${acc}?refs=nsaccess`)).text) as { account: Array<{ id: string }> };
+      t.same(refs.account.map((o) => o.id), entries, 'refs lists stream across pages too');
+    });
+
+    t.test('a client that goes away mid-list does not hurt the server', async (t) => {
+      await sb.store.createMany('newsitem', Array.from({ length: 200 }, (_, i) => ({ text: `news ${i} ${'x'.repeat(2000)}` })));
+      const abort = new AbortController();
+      const res = await sb.fetch('/rest/newsitem', { signal: abort.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      abort.abort();
+      await reader.read().catch(() => undefined);
+      const again = await sb.get('/rest/newsitem');
+      t.equal(JSON.parse(again.text).newsitem.length, 200);
+    });
+
+    t.test('many concurrent creates get unique ids', async (t) => {
+      const results = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => sb.post(i % 3 === 0 ? '/rest/botinfo' : '/rest/forbid', JSON.stringify(i % 3 === 0 ? { nick: `b${i}` } : { mask: `m${i}` }))),
+      );
+      t.same(results.map((r) => r.status), results.map(() => 201));
+      const ids = results.map((r) => r.text);
+      t.equal(new Set(ids).size, ids.length, 'no id twice, across types');
+      const [{ n }] = await db(names.objects).whereIn('id', ids.map(Number)).count({ n: '*' });
+      t.equal(Number(n), 120);
+    });
+
+    t.test('creates racing a cascading delete end consistently', async (t) => {
+      const acc = await sb.create('account', { display: 'Racer' });
+      const creates = Array.from({ length: 40 }, (_, i) => sb.post('/rest/nsaccess', JSON.stringify({ account: `account:${acc}`, mask: `r${i}` })));
+      const deleted = sb.del(`/rest/account/${acc}`);
+      const results = await Promise.all(creates);
+      t.equal((await deleted).status, 200);
+      for (const r of results) {
+        if (r.status === 201) continue;
+        t.equal(r.status, 400, 'a create that lost the race is refused');
+        t.match(r.text, /does not exist/);
+      }
+      const left = await db(names.table('nsaccess')).where('account', Number(acc)).count({ n: '*' });
+      t.equal(Number(left[0].n), 0, 'no entry survives its account');
+      const [{ n }] = await db(names.objects).where('type', 'nsaccess').whereNotIn('id', db(names.table('nsaccess')).select('id')).count({ n: '*' });
+      t.equal(Number(n), 0, 'no dangling id');
+    });
+  });
+}

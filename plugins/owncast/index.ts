@@ -1,11 +1,55 @@
 /**
- * The `owncast` plugin (being built).
+ * The `owncast` plugin: Owncast's API as of 0.0.7 — public status and configuration, web
+ * chat over a websocket at `/entry`, the admin API (configuration, moderation, metrics,
+ * logs), and integrations (access tokens with scopes, durable outgoing webhooks).
+ *
+ * Video ingest stays with the host: it reports broadcasts through the
+ * {@link BroadcastService} (resolve `OwncastTokens.Broadcasts` from the kernel's
+ * container, or use `switchboard owncast stream start|stop`), and listens to
+ * `owncast.broadcast.disconnect-requested` to drop a publisher when an admin asks.
  *
  * @packageDocumentation
  */
+import './events.js';
 import { definePlugin } from '../../src/index.js';
+import { owncastCli } from './cli.js';
+import { migrations } from './migrations/001_init.js';
+import { Owncast, OwncastTokens } from './owncast.js';
+import { OwncastConfigSchema } from './plugin-config.js';
+import { registerRoutes } from './routes/index.js';
+
+export { OwncastConfigSchema, type OwncastConfig } from './plugin-config.js';
+export { Owncast, OwncastTokens, announceOnStderr, type KeyAnnouncer } from './owncast.js';
+export { BroadcastService, BroadcastError, normalizeStreamDetails, type BroadcastStart, type BroadcastErrorCode } from './broadcasts.js';
+export type { Broadcaster, BroadcastState, StreamDetails } from './broadcast-state.js';
+export { ChatService, type PostInput } from './chat/service.js';
+export type { ChatConnections, ChatClient } from './chat/hub.js';
+export type { ChatMessage, ChatFrame, ChatClientInfo } from './chat/types.js';
+export { AccessTokenStore, type AccessToken } from './access-tokens.js';
+export { WebhookService, type Webhook } from './webhooks.js';
+export { MetricsSampler, type TimestampedValue, type HardwareStats } from './metrics.js';
+export type { Settings, StreamQuality, SocialHandle, ExternalAction, S3Settings } from './settings.js';
+export { ChatEventTypes, Scopes, WEBHOOK_EVENTS, type WebhookEvent, type ChatEventType } from './constants.js';
+export { renderChatBody, renderPageContent } from './markdown.js';
 
 /** The owncast plugin descriptor. */
-export const owncastPlugin = definePlugin({ id: 'owncast', version: '0.1.0' });
+export const owncastPlugin = definePlugin({
+  id: 'owncast',
+  version: '0.1.0',
+  description: 'Owncast 0.0.7 API: status, web chat (/entry), admin, integrations, webhooks, metrics',
+  config: OwncastConfigSchema,
+  migrations,
+  async init(ctx) {
+    const owncast = await Owncast.create(ctx);
+    registerRoutes(ctx, owncast);
+  },
+  start(ctx) {
+    ctx.container.resolve<Owncast>(OwncastTokens.Owncast).start();
+  },
+  async stop(ctx) {
+    await ctx.container.resolve<Owncast>(OwncastTokens.Owncast).stop();
+  },
+  cli: owncastCli,
+});
 
 export default owncastPlugin;

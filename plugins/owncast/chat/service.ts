@@ -1,0 +1,192 @@
+/**
+ * Chat: what Owncast 0.0.7 clients send over the websocket (CHAT, USER_JOINED,
+ * NAME_CHANGE, PONG), messages from integrations and from the server itself, history and
+ * moderation. Every stored message gets a server-assigned id and time and a body rendered
+ * from markdown to sanitized HTML; it is stored together with its webhook deliveries (one
+ * transaction), then sent to every chat client.
+ */
+import type { Knex } from 'knex';
+import { inject, injectable } from 'tsyringe';
+import { Tokens, type PluginContext } from '../../../src/index.js';
+import { BroadcastStateStore } from '../broadcast-state.js';
+import { ChatEventTypes, type WebhookEvent } from '../constants.js';
+import { renderChatBody } from '../markdown.js';
+import type { OwncastConfig } from '../plugin-config.js';
+import { WebhookService } from '../webhooks.js';
+import type { ChatClient } from './hub.js';
+import { MessageStore, newMessageId } from './message-store.js';
+import type { ChatFrame, ChatMessage, StoredChatMessage } from './types.js';
+
+/** A message to post. */
+export interface PostInput {
+  /** Event type (`CHAT`, `SYSTEM`, `CHAT_ACTION`, `STREAM_STARTED`, …). */
+  type: string;
+  /** Author name. */
+  author: string;
+  /** The markdown body. */
+  body: string;
+  /** The websocket client it came from. */
+  clientId?: string;
+  /** The webhook event it fires, if any. */
+  webhook?: WebhookEvent;
+}
+
+/** The public view of a message (no raw body). */
+export function messageView(m: StoredChatMessage): ChatMessage {
+  return { id: m.id, author: m.author, body: m.body, type: m.type, visible: m.visible, timestamp: m.timestamp };
+}
+
+/** The `eventData` of a chat webhook. */
+export function chatEventData(m: StoredChatMessage): Record<string, unknown> {
+  return { author: m.author, body: m.body, rawBody: m.rawBody, id: m.id, visible: m.visible, timestamp: m.timestamp };
+}
+
+/** The chat of the instance. */
+@injectable()
+export class ChatService {
+  private historyCache?: { json: string; at: number };
+
+  /**
+   * @param ctx - the plugin's context
+   * @param messages - the message store
+   * @param webhooks - the webhooks
+   * @param broadcast - the broadcast state (joins are announced only while online)
+   */
+  constructor(
+    @inject(Tokens.Context) private readonly ctx: PluginContext<OwncastConfig>,
+    private readonly messages: MessageStore,
+    private readonly webhooks: WebhookService,
+    private readonly broadcast: BroadcastStateStore,
+  ) {}
+
+  /** Renders and stores a message, with its webhook deliveries, in `trx`. Call {@link ChatService.publish} after commit. */
+  async record(input: PostInput, trx: Knex.Transaction): Promise<StoredChatMessage> {
+    const message = await this.messages.insert({ type: input.type, author: input.author, body: renderChatBody(input.body), rawBody: input.body, clientId: input.clientId }, trx);
+    if (input.webhook) await this.webhooks.dispatch(input.webhook, chatEventData(message), trx);
+    return message;
+  }
+
+  /** Sends a stored message to every chat client (every instance) and tells local listeners. */
+  publish(message: StoredChatMessage): void {
+    this.historyCache = undefined;
+    this.frame(messageView(message) as unknown as ChatFrame, message.id);
+    this.ctx.events.emit('owncast.chat.message', messageView(message));
+  }
+
+  /** Stores and sends a message. */
+  async post(input: PostInput): Promise<StoredChatMessage> {
+    const message = await this.ctx.db.transaction((trx) => this.record(input, trx));
+    this.publish(message);
+    return message;
+  }
+
+  /** Sends a frame that is not stored (a join, a name change, an ephemeral action) to every client. */
+  frame(frame: ChatFrame, messageId?: string): void {
+    this.ctx.events.emit('owncast.chat.frame', { frame, ...(messageId ? { messageId } : {}), origin: this.ctx.instanceId }, { cluster: true });
+  }
+
+  /** Sends a chat action that is not stored (Owncast's ephemeral system actions). */
+  announceAction(author: string, markdown: string): void {
+    this.frame({ id: newMessageId(), author, body: renderChatBody(markdown), type: ChatEventTypes.CHAT_ACTION, visible: true, timestamp: new Date().toISOString() });
+  }
+
+  /** `/api/chat` as JSON: visible messages of the recent window, oldest first (cached briefly). */
+  async historyJson(): Promise<string> {
+    const cached = this.historyCache;
+    if (cached && Date.now() - cached.at < this.ctx.config.refreshIntervalMs) return cached.json;
+    const { historyWindowHours, historyLimit } = this.ctx.config.chat;
+    const rows = await this.messages.recent(historyWindowHours * 3_600_000, historyLimit);
+    const json = JSON.stringify(rows.map(messageView));
+    this.historyCache = { json, at: Date.now() };
+    return json;
+  }
+
+  /** Every CHAT message of the recent window, hidden ones too (moderation). */
+  async moderationHistory(): Promise<ChatMessage[]> {
+    const { historyWindowHours, moderationLimit } = this.ctx.config.chat;
+    return (await this.messages.ofType(ChatEventTypes.CHAT, historyWindowHours * 3_600_000, moderationLimit)).map(messageView);
+  }
+
+  /**
+   * Hides or shows messages. Unknown ids are ignored; every message found is sent to chat
+   * clients as VISIBILITY-UPDATE and fires the webhook. Returns how many were found.
+   */
+  async setVisibility(ids: readonly string[], visible: boolean): Promise<number> {
+    const found = await this.ctx.db.transaction(async (trx) => {
+      const changed = await this.messages.setVisibility(ids, visible, trx);
+      if (this.webhooks.wants('VISIBILITY-UPDATE')) {
+        for (const m of changed) await this.webhooks.dispatch('VISIBILITY-UPDATE', chatEventData(m), trx);
+      }
+      return changed;
+    });
+    this.historyCache = undefined;
+    for (const m of found) this.frame({ ...messageView(m), type: ChatEventTypes.VISIBILITY_UPDATE });
+    return found.length;
+  }
+
+  /** Forgets the cached history (after a change made elsewhere). */
+  invalidate(): void {
+    this.historyCache = undefined;
+  }
+
+  /** Handles one frame from a websocket client (already parsed and rate limited). */
+  async receive(client: ChatClient, frame: Record<string, unknown>): Promise<void> {
+    switch (frame.type) {
+      case ChatEventTypes.CHAT:
+        return this.receiveChat(client, frame);
+      case ChatEventTypes.USER_JOINED:
+        return this.receiveJoin(client, frame);
+      case ChatEventTypes.NAME_CHANGE:
+        return this.receiveNameChange(client, frame);
+      case ChatEventTypes.PONG:
+        return;
+      default:
+        this.ctx.logger.debug({ type: frame.type }, 'ignoring a chat frame of an unknown type');
+    }
+  }
+
+  private name(value: unknown): string | undefined {
+    if (typeof value !== 'string') return undefined;
+    const name = value.trim();
+    return name !== '' && name.length <= this.ctx.config.chat.maxNameLength ? name : undefined;
+  }
+
+  private async receiveChat(client: ChatClient, frame: Record<string, unknown>): Promise<void> {
+    const body = typeof frame.body === 'string' ? frame.body.trim() : '';
+    if (body === '' || body.length > this.ctx.config.chat.maxMessageLength) {
+      this.ctx.logger.debug({ client: client.id }, 'ignoring an empty or too long chat message');
+      return;
+    }
+    const author = this.name(frame.author) ?? client.username ?? 'Anonymous';
+    client.username = author;
+    client.messageCount++;
+    await this.post({ type: ChatEventTypes.CHAT, author, body, clientId: client.id, webhook: 'CHAT' });
+  }
+
+  private async receiveJoin(client: ChatClient, frame: Record<string, unknown>): Promise<void> {
+    const username = this.name(frame.username);
+    if (!username) return;
+    client.username = username;
+    const event = { username, type: ChatEventTypes.USER_JOINED, id: newMessageId(), timestamp: new Date().toISOString() };
+    // As Owncast: joins are announced in chat only while a stream is on; the webhook always fires.
+    if (this.broadcast.current.online) this.frame(event);
+    await this.webhooks.dispatch('USER_JOINED', event);
+  }
+
+  private async receiveNameChange(client: ChatClient, frame: Record<string, unknown>): Promise<void> {
+    const newName = this.name(frame.newName);
+    if (!newName) return;
+    const oldName = this.name(frame.oldName) ?? client.username ?? '';
+    client.username = newName;
+    const event = {
+      oldName,
+      newName,
+      image: typeof frame.image === 'string' ? frame.image : '',
+      type: ChatEventTypes.NAME_CHANGE,
+      id: newMessageId(),
+      timestamp: new Date().toISOString(),
+    };
+    this.frame(event);
+    await this.webhooks.dispatch('NAME_CHANGE', event);
+  }
+}

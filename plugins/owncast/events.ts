@@ -1,0 +1,24 @@
+/**
+ * The events the owncast plugin emits on the kernel's bus. A host subscribes with
+ * `kernel.events.on('owncast.broadcast.disconnect-requested', …)` to kick the publisher
+ * from its media server when an admin asks for it.
+ */
+import type { Broadcaster } from './broadcasts.js';
+import type { ChatFrame, ChatMessage } from './chat/types.js';
+
+declare module '../../src/index.js' {
+  interface SwitchboardEvents {
+    /** A frame for every chat websocket (emitted cluster-wide; each instance sends it to its own sockets). */
+    'owncast.chat.frame': { frame: ChatFrame; messageId?: string; origin: string };
+    /** A chat message was stored (any source: websocket, integration, system). */
+    'owncast.chat.message': ChatMessage;
+    /** A broadcast started (reported by the host, through the API or the CLI). */
+    'owncast.broadcast.started': { at: Date; broadcaster: Broadcaster };
+    /** The broadcast stopped. */
+    'owncast.broadcast.stopped': { at: Date; reason: 'host' | 'admin' };
+    /** An admin asked to disconnect the inbound stream: the host should drop its publisher. */
+    'owncast.broadcast.disconnect-requested': { at: Date };
+  }
+}
+
+export {};

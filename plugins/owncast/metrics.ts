@@ -1,0 +1,156 @@
+/**
+ * Metrics sampled from the real machine and the real chat: the viewer count every
+ * `metrics.viewersIntervalMs` (Owncast: 2 minutes), and CPU, memory and disk usage as
+ * integer percentages every `metrics.hardwareIntervalMs` (Owncast: 1 minute). Samples are
+ * stored in the database and each series keeps the newest `metrics.retention` (Owncast:
+ * about 500).
+ *
+ * CPU is the share of non-idle time of all cores between two samples (`os.cpus()`), memory
+ * the share of memory not available (`os.totalmem()`/`os.freemem()`), disk the share of the
+ * file system at `metrics.diskPath` in use (`fs.statfs`, as `df` computes it).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { inject, injectable } from 'tsyringe';
+import { Tokens, type PluginContext } from '../../src/index.js';
+import type { BackgroundTasks } from './background.js';
+import { BroadcastStateStore } from './broadcast-state.js';
+import { ChatHub } from './chat/hub.js';
+import type { OwncastConfig } from './plugin-config.js';
+
+/** One sample. */
+export interface TimestampedValue {
+  /** When it was taken (ISO 8601). */
+  time: string;
+  /** The value. */
+  value: number;
+}
+
+/** The hardware series. */
+export interface HardwareStats {
+  /** CPU usage, %. */
+  cpu: TimestampedValue[];
+  /** Memory usage, %. */
+  memory: TimestampedValue[];
+  /** Disk usage, %. */
+  disk: TimestampedValue[];
+}
+
+/** The series names. */
+export type MetricKind = 'viewers' | 'cpu' | 'memory' | 'disk';
+
+interface CpuTimes {
+  idle: number;
+  total: number;
+}
+
+function cpuTimes(): CpuTimes {
+  let idle = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    const t = cpu.times;
+    idle += t.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq;
+  }
+  return { idle, total };
+}
+
+const percent = (part: number, whole: number) => (whole > 0 ? Math.max(0, Math.min(100, Math.round((part / whole) * 100))) : 0);
+
+/** Samples, stores and reads the metrics. */
+@injectable()
+export class MetricsSampler {
+  private readonly table: string;
+  private lastCpu: CpuTimes = cpuTimes();
+  private timers: NodeJS.Timeout[] = [];
+
+  /**
+   * @param ctx - the plugin's context
+   * @param hub - this process's chat clients (the viewers)
+   * @param broadcast - the broadcast state (viewers count while online)
+   */
+  constructor(
+    @inject(Tokens.Context) private readonly ctx: PluginContext<OwncastConfig>,
+    private readonly hub: ChatHub,
+    private readonly broadcast: BroadcastStateStore,
+  ) {
+    this.table = ctx.table('metrics');
+  }
+
+  /** Starts sampling at the configured intervals, as work of `tasks`. */
+  start(tasks: BackgroundTasks): void {
+    if (this.timers.length > 0) return;
+    const { viewersIntervalMs, hardwareIntervalMs } = this.ctx.config.metrics;
+    this.lastCpu = cpuTimes();
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const timer = setInterval(() => tasks.run(fn), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(viewersIntervalMs, () => this.sampleViewers());
+    every(hardwareIntervalMs, () => this.sampleHardware());
+  }
+
+  /** Stops sampling. */
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  /** Takes a viewer-count sample now. */
+  async sampleViewers(): Promise<void> {
+    await this.store([['viewers', this.broadcast.current.online ? this.hub.count() : 0]]);
+  }
+
+  /** Takes CPU, memory and disk samples now. */
+  async sampleHardware(): Promise<void> {
+    const now = cpuTimes();
+    const idle = now.idle - this.lastCpu.idle;
+    const total = now.total - this.lastCpu.total;
+    this.lastCpu = now;
+    const cpu = total > 0 ? percent(total - idle, total) : 0;
+    const memory = percent(os.totalmem() - os.freemem(), os.totalmem());
+    const stats = await fs.promises.statfs(this.ctx.config.metrics.diskPath);
+    const used = stats.blocks - stats.bfree;
+    const disk = percent(used, used + stats.bavail);
+    await this.store([
+      ['cpu', cpu],
+      ['memory', memory],
+      ['disk', disk],
+    ]);
+  }
+
+  /** The viewer counts over the kept period, oldest first. */
+  async viewers(): Promise<TimestampedValue[]> {
+    return this.series('viewers');
+  }
+
+  /** CPU, memory and disk over the kept period, oldest first. */
+  async hardware(): Promise<HardwareStats> {
+    const rows = (await this.ctx.db(this.table).select('kind', 'time', 'value').whereIn('kind', ['cpu', 'memory', 'disk']).orderBy('id')) as Array<{
+      kind: MetricKind;
+      time: number | string;
+      value: number | string;
+    }>;
+    const out: HardwareStats = { cpu: [], memory: [], disk: [] };
+    for (const r of rows) out[r.kind as 'cpu' | 'memory' | 'disk'].push({ time: new Date(Number(r.time)).toISOString(), value: Number(r.value) });
+    return out;
+  }
+
+  private async series(kind: MetricKind): Promise<TimestampedValue[]> {
+    const rows = (await this.ctx.db(this.table).select('time', 'value').where('kind', kind).orderBy('id')) as Array<{ time: number | string; value: number | string }>;
+    return rows.map((r) => ({ time: new Date(Number(r.time)).toISOString(), value: Number(r.value) }));
+  }
+
+  private async store(samples: Array<[MetricKind, number]>): Promise<void> {
+    const time = Date.now();
+    const keep = this.ctx.config.metrics.retention;
+    await this.ctx.db.transaction(async (trx) => {
+      await trx(this.table).insert(samples.map(([kind, value]) => ({ kind, time, value })));
+      for (const [kind] of samples) {
+        const cutoff = (await trx(this.table).select('id').where('kind', kind).orderBy('id', 'desc').offset(keep).limit(1).first()) as { id: number | string } | undefined;
+        if (cutoff) await trx(this.table).where('kind', kind).andWhere('id', '<=', Number(cutoff.id)).del();
+      }
+    });
+  }
+}

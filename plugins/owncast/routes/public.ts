@@ -1,0 +1,79 @@
+/** The public endpoints: configuration, status, chat history, directory details, emoji. */
+import { reply, Type } from '../../../src/index.js';
+import { ChatMessagesSchema, EmojiSchema, ErrorSchema, StatusSchema, WebConfigSchema, YpSchema } from '../schemas.js';
+import { ypView } from '../views.js';
+import type { RouteKit } from './kit.js';
+
+/** Owncast's answer to a method `/api/chat` does not implement. */
+export const CHAT_NOT_IMPLEMENTED = { error: 'method not implemented (PRs are accepted)' };
+
+/** Declares the public routes. */
+export function publicRoutes(kit: RouteKit): void {
+  const { owncast } = kit;
+  const tags = ['Server'];
+
+  kit.add({
+    method: 'GET',
+    path: '/api/config',
+    summary: 'Information',
+    description: 'The client configuration: what the web interface shows.',
+    tags,
+    responses: { 200: WebConfigSchema },
+    handler: ({ res }) => {
+      res.type('application/json').send(owncast.webConfigJson());
+      return undefined;
+    },
+  });
+
+  kit.add({
+    method: 'GET',
+    path: '/api/status',
+    summary: 'Current Status',
+    description: 'Whether the server is broadcasting, the number of viewers, and the stream title.',
+    tags,
+    responses: { 200: StatusSchema },
+    handler: () => owncast.status(),
+  });
+
+  kit.add({
+    method: 'GET',
+    path: '/api/chat',
+    summary: 'Historical Chat Messages',
+    description: 'Visible messages of the recent window (5 hours, the last 50), oldest first.',
+    tags: ['Chat'],
+    responses: { 200: ChatMessagesSchema },
+    handler: async ({ res }) => {
+      res.type('application/json').send(await owncast.chat.historyJson());
+      return undefined;
+    },
+  });
+  kit.add({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    path: '/api/chat',
+    hidden: true,
+    responses: { 501: ErrorSchema },
+    handler: () => reply(501, CHAT_NOT_IMPLEMENTED),
+  });
+
+  kit.add({
+    method: 'GET',
+    path: '/api/yp',
+    summary: 'Yellow Pages Information',
+    description: 'What the Owncast directory reads; 404 unless the directory is enabled.',
+    tags,
+    responses: { 200: YpSchema, 404: { description: 'The directory is not enabled.' } },
+    handler: () => {
+      if (!owncast.settings.settings.directoryEnabled) return reply(404);
+      return ypView(owncast.state.current, owncast.hub.count(), owncast.settings.settings);
+    },
+  });
+
+  kit.add({
+    method: 'GET',
+    path: '/api/emoji',
+    summary: 'Get Custom Emoji',
+    tags: ['Chat'],
+    responses: { 200: Type.Array(EmojiSchema) },
+    handler: () => owncast.emoji.list(),
+  });
+}

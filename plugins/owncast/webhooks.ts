@@ -1,0 +1,141 @@
+/**
+ * Outgoing webhooks: stored in the database, kept in memory for the hot path (a chat
+ * message looks up its subscribers without a query), and delivered through the kernel's
+ * durable outbox — each webhook its own ordered lane, with a timeout, retries with backoff,
+ * and `lastUsed` set when a delivery succeeds.
+ *
+ * The delivery body is Owncast's: `{"type": <event>, "eventData": {...}}`.
+ */
+import type { Knex } from 'knex';
+import { inject, injectable } from 'tsyringe';
+import { isSwitchboardError, Tokens, type AttemptOutcome, type PluginContext } from '../../src/index.js';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './constants.js';
+import { badRequest } from './wire.js';
+
+/** A webhook as the API shows it. */
+export interface Webhook {
+  /** Its id. */
+  id: number;
+  /** Where events are posted. */
+  url: string;
+  /** The events it receives. */
+  events: WebhookEvent[];
+  /** When it was created (ISO 8601). */
+  timestamp: string;
+  /** When a delivery last succeeded (ISO 8601), or null. */
+  lastUsed: string | null;
+}
+
+interface WebhookRow {
+  id: number | string;
+  url: string;
+  events: string;
+  created_at: number | string;
+  last_used: number | string | null;
+}
+
+const OWNER_REF = /^webhook:(\d+)$/;
+
+/** Manages webhooks and sends events to them. */
+@injectable()
+export class WebhookService {
+  private readonly table: string;
+  private cached: Webhook[] = [];
+
+  /** @param ctx - the plugin's context */
+  constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
+    this.table = ctx.table('webhooks');
+  }
+
+  /** Reloads the webhooks into memory (another process may have changed them). */
+  async load(): Promise<void> {
+    const rows = (await this.ctx.db(this.table).select('*').orderBy('id')) as WebhookRow[];
+    this.cached = rows.map((r) => this.toWebhook(r));
+  }
+
+  /** Every webhook, oldest first. */
+  async list(): Promise<Webhook[]> {
+    await this.load();
+    return this.cached;
+  }
+
+  /**
+   * Creates a webhook. Refuses unknown events, and URLs that are not http(s) or that the
+   * outbound URL policy does not allow (private addresses, unless configured).
+   */
+  async create(url: string, events: readonly string[]): Promise<Webhook> {
+    if (!events.every((e) => (WEBHOOK_EVENTS as readonly string[]).includes(e))) throw badRequest('one or more invalid event provided');
+    try {
+      await this.ctx.outbox.checkUrl(url);
+    } catch (err) {
+      if (isSwitchboardError(err)) throw badRequest(err.message);
+      throw err;
+    }
+    const now = Date.now();
+    const unique = [...new Set(events)] as WebhookEvent[];
+    const id = await this.ctx.dialect.insertId(this.ctx.db, this.table, { url, events: JSON.stringify(unique), created_at: now, last_used: null });
+    await this.load();
+    return { id, url, events: unique, timestamp: new Date(now).toISOString(), lastUsed: null };
+  }
+
+  /** Deletes a webhook; false when there is none with this id. */
+  async delete(id: number): Promise<boolean> {
+    const n = await this.ctx.db(this.table).where('id', id).del();
+    await this.load();
+    return n > 0;
+  }
+
+  /** True when some webhook receives `event` (so callers can skip building payloads). */
+  wants(event: WebhookEvent): boolean {
+    return this.cached.some((w) => w.events.includes(event));
+  }
+
+  /**
+   * Enqueues `event` for every webhook subscribed to it, in `trx` when given (so the event
+   * commits with the change that caused it). A webhook whose URL is no longer allowed is
+   * skipped with a warning; it never fails the caller.
+   */
+  async dispatch(event: WebhookEvent, eventData: object, trx?: Knex.Transaction): Promise<number> {
+    let sent = 0;
+    for (const hook of this.cached) {
+      if (!hook.events.includes(event)) continue;
+      try {
+        await this.ctx.outbox.enqueue(
+          { url: hook.url, body: { type: event, eventData }, ownerRef: `webhook:${hook.id}`, orderingKey: `owncast-webhook:${hook.id}` },
+          trx ? { trx } : undefined,
+        );
+        sent++;
+      } catch (err) {
+        if (!isSwitchboardError(err)) throw err;
+        this.ctx.logger.warn({ webhook: hook.id, event }, `webhook not sent: ${err.message}`);
+      }
+    }
+    return sent;
+  }
+
+  /** Records a successful delivery as the webhook's `lastUsed` (the outbox calls this). */
+  async recordAttempt(outcome: AttemptOutcome): Promise<void> {
+    if (!outcome.ok) return;
+    const m = OWNER_REF.exec(outcome.ownerRef ?? '');
+    if (!m) return;
+    await this.ctx.db(this.table).where('id', Number(m[1])).update({ last_used: outcome.at.getTime() });
+    const hook = this.cached.find((w) => w.id === Number(m[1]));
+    if (hook) hook.lastUsed = outcome.at.toISOString();
+  }
+
+  private toWebhook(row: WebhookRow): Webhook {
+    let events: WebhookEvent[] = [];
+    try {
+      events = JSON.parse(row.events) as WebhookEvent[];
+    } catch {
+      this.ctx.logger.warn({ webhook: row.id }, 'webhook has unreadable events');
+    }
+    return {
+      id: Number(row.id),
+      url: row.url,
+      events,
+      timestamp: new Date(Number(row.created_at)).toISOString(),
+      lastUsed: row.last_used === null ? null : new Date(Number(row.last_used)).toISOString(),
+    };
+  }
+}

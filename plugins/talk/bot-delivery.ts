@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { ErrorCodes, Tokens, isSwitchboardError, type AttemptOutcome, type PluginContext } from '../../src/index.js';
+import { ErrorCodes, Tokens, isSwitchboardError, type AttemptOutcome, type DeliveryInput, type PluginContext } from '../../src/index.js';
 import { ActorType, BOT_ACTOR_PREFIX, BotFeature } from './constants.js';
 import type { TalkConfig } from './config.js';
 import { BotStore } from './stores/bots.js';
@@ -132,31 +132,33 @@ export class BotDelivery {
     if (bots.length === 0) return;
     // One serialisation for every bot, as the original: the signature covers these bytes.
     const bytes = Buffer.from(JSON.stringify(body), 'utf8');
-    for (const bot of bots) {
-      if (!isWebhookUrl(bot.url)) continue;
-      this.remember(bot);
-      try {
-        await this.ctx.outbox.enqueue(
-          {
-            url: bot.url,
-            body: bytes,
-            headers: {
-              'Content-Type': 'application/json',
-              'X-Nextcloud-Talk-Backend': backendUrl,
-              'OCS-APIRequest': 'true',
-            },
-            signer: BOT_SIGNER,
-            success: [200, 202],
-            ownerRef: `bot:${bot.id}`,
-            timeoutMs: this.ctx.config.delivery.timeoutMs,
-            maxAttempts: this.ctx.config.delivery.maxAttempts,
-          },
-          { trx },
-        );
-      } catch (err) {
-        if (!isSwitchboardError(err) || err.code !== ErrorCodes.URL_NOT_ALLOWED) throw err;
-        this.ctx.logger.warn({ bot: bot.id, reason: err.message }, 'bot URL refused by the outbound URL policy; increasing error count');
-        await this.bots.recordError(bot.id, nowSeconds(), err.message, trx);
+    const targets = bots.filter((bot) => isWebhookUrl(bot.url));
+    if (targets.length === 0) return;
+    const delivery = (bot: BotRow): DeliveryInput => ({
+      url: bot.url,
+      body: bytes,
+      headers: { 'Content-Type': 'application/json', 'X-Nextcloud-Talk-Backend': backendUrl, 'OCS-APIRequest': 'true' },
+      signer: BOT_SIGNER,
+      success: [200, 202],
+      ownerRef: `bot:${bot.id}`,
+      timeoutMs: this.ctx.config.delivery.timeoutMs,
+      maxAttempts: this.ctx.config.delivery.maxAttempts,
+    });
+    for (const bot of targets) this.remember(bot);
+    try {
+      // Every bot's delivery in one statement.
+      await this.ctx.outbox.enqueueMany(targets.map(delivery), { trx });
+    } catch (err) {
+      if (!isUrlRefusal(err)) throw err;
+      // Some URL is refused by the outbound policy: enqueue one by one and count the refusals.
+      for (const bot of targets) {
+        try {
+          await this.ctx.outbox.enqueue(delivery(bot), { trx });
+        } catch (e) {
+          if (!isUrlRefusal(e)) throw e;
+          this.ctx.logger.warn({ bot: bot.id, reason: (e as Error).message }, 'bot URL refused by the outbound URL policy; increasing error count');
+          await this.bots.recordError(bot.id, nowSeconds(), (e as Error).message, trx);
+        }
       }
     }
   }
@@ -208,6 +210,10 @@ export class BotDelivery {
     this.ctx.logger.warn({ bot: botId, status: outcome.status, attempt: outcome.attempt, next: outcome.next, error: message }, 'bot webhook failed, increasing error count');
     await this.bots.recordError(botId, Math.floor(outcome.at.getTime() / 1000), message);
   }
+}
+
+function isUrlRefusal(err: unknown): boolean {
+  return isSwitchboardError(err) && err.code === ErrorCodes.URL_NOT_ALLOWED;
 }
 
 /** `{type: "Person", id: "<actorType>/<actorId>", name}`. */

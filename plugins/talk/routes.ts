@@ -4,7 +4,7 @@
  * and participants), relative to the plugin's mount.
  */
 import type { Request } from 'express';
-import { Type, reply, type PluginContext, type Principal, type ResponseSpec } from '../../src/index.js';
+import { HttpError, HttpErrorCodes, Type, reply, type PluginContext, type Principal, type ResponseSpec } from '../../src/index.js';
 import type { BotAdmin } from './bot-admin.js';
 import type { BotReplies } from './bot-replies.js';
 import type { TalkConfig } from './config.js';
@@ -62,6 +62,26 @@ function param(req: Request, body: unknown, name: string): unknown {
   return b !== undefined ? b : (req.query as Record<string, unknown>)[name];
 }
 
+const T = '[a-z0-9]{4,30}';
+/** The shapes of Talk's routes with their requirements (`token`, numeric ids), below `…/api`. */
+const ROUTE_SHAPES = new RegExp(
+  `^/(?:v1/bot/admin|v1/bot/${T}(?:/message|/\\d+|/reaction/\\d+)?|v1/chat/${T}|v1/reaction/${T}/\\d+|v4/room(?:/${T}(?:/participants|/moderators)?)?)/?$`,
+);
+
+/**
+ * Nextcloud's router matches route requirements before anything else: a path whose token or
+ * id does not fit is an unknown route (404), whatever the method or credentials.
+ */
+function routeShapeGuard(prefix: string): (req: Request) => void {
+  const base = `${prefix}/ocs/v2.php/apps/spreed/api`.toLowerCase();
+  return (req) => {
+    const path = req.path;
+    if (path.toLowerCase().startsWith(base) && !ROUTE_SHAPES.test(path.slice(base.length))) {
+      throw new HttpError(404, 'Not Found', { code: HttpErrorCodes.NOT_FOUND });
+    }
+  };
+}
+
 /** Declares every route of the talk plugin. */
 export function registerRoutes(ctx: PluginContext<TalkConfig>, s: TalkServices): void {
   const user = userAuth();
@@ -69,6 +89,7 @@ export function registerRoutes(ctx: PluginContext<TalkConfig>, s: TalkServices):
   const bot = publicAuth();
   ctx.routes.defaults({ responder: talkResponder(), methodNotAllowed: true, onValidationError, auth: user });
   ctx.routes.notFoundUnder('/ocs/v2.php/apps/spreed/api');
+  ctx.routes.onRequest(routeShapeGuard(ctx.routes.prefix));
   const tags = ['talk'];
   const loggedOut = ocsFailure('Not logged in (OCS statuscode 997)');
   const notFound = ocsFailure('The conversation does not exist or the caller is not in it');

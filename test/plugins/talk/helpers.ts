@@ -1,10 +1,6 @@
 /** Shared helpers of the talk plugin tests: users, an OCS client, a CLI runner. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseBasicAuth, safeEqual, type IdentityResolver } from '../../../src/index.js';
 import type { TestKernel } from '../../../src/testing/index.js';
-import { buildCli } from '../../../examples/standalone/cli.js';
 
 /** The host's users in these tests. */
 export const USERS: Record<string, { password: string; displayName: string; admin: boolean }> = {
@@ -71,40 +67,6 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000,
     if (Date.now() > end) throw new Error(`${what} not met in time`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** The outcome of a CLI run. */
-export interface CliRun {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-/** Runs `switchboard …` in-process against a database, with only the talk plugin enabled. */
-export function cliRunner(databaseUrl: string, talkConfig: Record<string, unknown> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-talk-cli-'));
-  const file = path.join(dir, 'config.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      database: { url: databaseUrl },
-      log: { level: 'silent' },
-      webhooks: { allow: ['127.0.0.0/8'] },
-      plugins: { opsdroid: { enabled: false }, redball: { enabled: false }, anope: { enabled: false }, owncast: { enabled: false }, talk: talkConfig },
-    }),
-  );
-  const run = async (...argv: string[]): Promise<CliRun> => {
-    const result: CliRun = { code: 0, out: [], err: [] };
-    const program = buildCli(['node', 'switchboard', ...argv], {
-      output: { out: (l) => void result.out.push(l), err: (l) => void result.err.push(l) },
-      setExitCode: (c) => void (result.code = c),
-      env: { SWITCHBOARD_CONFIG: file },
-    });
-    program.exitOverride();
-    await program.parseAsync(argv, { from: 'user' });
-    return result;
-  };
-  return { run, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A 64-character secret. */

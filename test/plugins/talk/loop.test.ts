@@ -9,7 +9,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { talkPlugin, talkApi } from '../../../plugins/talk/index.js';
 import { startTalkBot, signAsBot } from './bot-server.js';
-import { V1, V4, cliRunner, identity, ocsClient, secretOf, until } from './helpers.js';
+import { V1, V4, identity, ocsClient, secretOf, until } from './helpers.js';
+import { cliRunner } from './cli-runner.js';
 
 const sha1 = (s: string) => crypto.createHash('sha1').update(s).digest('hex');
 

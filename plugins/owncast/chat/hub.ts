@@ -185,6 +185,11 @@ export class ChatHub implements ChatConnections {
 
   private receive(client: ClientState, data: Buffer, isBinary: boolean): void {
     client.alive = true;
+    // Every frame counts against the rate limit, before any parsing (as Owncast).
+    if (!this.allow(client)) {
+      this.ctx.logger.debug({ client: client.id }, 'chat client exceeded the rate limit');
+      return;
+    }
     if (isBinary) return;
     let frame: unknown;
     try {
@@ -198,10 +203,6 @@ export class ChatHub implements ChatConnections {
       return;
     }
     const typed = frame as Record<string, unknown>;
-    if (typed.type !== 'PONG' && !this.allow(client)) {
-      this.ctx.logger.debug({ client: client.id }, 'chat client exceeded the rate limit');
-      return;
-    }
     if (!this.inbound) return;
     Promise.resolve(this.inbound(client, typed)).catch((err: unknown) => this.ctx.logger.error({ err }, 'handling a chat frame failed'));
   }

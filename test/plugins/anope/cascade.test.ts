@@ -6,7 +6,7 @@ import t from 'tap';
 import type { Knex } from 'knex';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { AnopeNames } from '../../../plugins/anope/index.js';
-import { startAnope, type AnopeKernel } from './helpers.js';
+import { startAnope, type AnopeKernel } from './fixtures/helpers.js';
 
 const names = new AnopeNames('anope_');
 

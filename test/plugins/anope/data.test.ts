@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Knex } from 'knex';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { AnopeNames } from '../../../plugins/anope/index.js';
-import { startAnope } from './helpers.js';
+import { startAnope } from './fixtures/helpers.js';
 
 const names = new AnopeNames('anope_');
 

@@ -8,7 +8,7 @@ import t from 'tap';
 import { definePlugin, Kernel } from '../../../src/index.js';
 import { createTestDatabase, databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { AnopeNames, AnopeTypeRegistry, AnopeTypes, anopePlugin, TypeRegistrationError } from '../../../plugins/anope/index.js';
-import { startAnope, withShorthands } from './helpers.js';
+import { startAnope, withShorthands } from './fixtures/helpers.js';
 
 const names = new AnopeNames('anope_');
 

@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { databaseKinds } from '../../../src/testing/index.js';
-import { startAnope, type Answer } from './helpers.js';
+import { startAnope, type Answer } from './fixtures/helpers.js';
 
 function isText(t: Test, res: Answer, status: number, body: string): void {
   t.equal(res.status, status, `status ${status} for ${body}`);

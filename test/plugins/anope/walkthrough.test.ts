@@ -7,7 +7,8 @@
 import t, { type Test } from 'tap';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { AnopeObjects, type AnopeObjectStore } from '../../../plugins/anope/index.js';
-import { advanceIdsTo, curl, fold, startStandaloneAnope } from './helpers.js';
+import { advanceIdsTo, fold } from './fixtures/helpers.js';
+import { curl, startStandaloneAnope } from './fixtures/standalone.js';
 
 const TYPES =
   '{ "types": [ "botinfo", "xline", "oper", "badword", "channel", "level", "mlockmode", "accesschanaccess", "akick", "entrymsg", "flagschanaccess", "logsetting", "modelock", "csmiscdata", "cssuspendinfo", "xopchanaccess", "vhost", "hostrequest", "memoinfo", "memo", "memoignore", "nick", "account", "mode", "nsaccess", "autojoin", "nsmiscdata", "nssuspendinfo", "forbid", "ignore", "operinfo", "newsitem", "exception", "stats" ] }';

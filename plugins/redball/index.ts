@@ -26,6 +26,7 @@ import { BotRunner } from './runner/bot-runner.js';
 import { BotModuleResolver } from './runner/module-resolver.js';
 import { ApiKeyStore } from './stores/api-key-store.js';
 import { BotConfigStore } from './stores/bot-config-store.js';
+import { BotListCache } from './stores/bot-list-cache.js';
 import { BotStore } from './stores/bot-store.js';
 import { BotTypeStore } from './stores/bot-type-store.js';
 import { RedditAuthStore } from './stores/reddit-auth-store.js';
@@ -37,6 +38,8 @@ declare module '../../src/index.js' {
     'redball.bot.started': { botId: number; name: string };
     /** A bot stopped; `error` when its run function failed. */
     'redball.bot.stopped': { botId: number; name: string; error?: string };
+    /** Bots or their runs changed (emitted cluster-wide): cached bot lists are dropped. */
+    'redball.bots.changed': { at: number };
   }
 }
 
@@ -69,6 +72,8 @@ export type RedballConfig = Static<typeof RedballConfigSchema>;
 /** Creates the plugin's services in its container (one instance each) and returns them. */
 function services(ctx: PluginContext<RedballConfig>) {
   const c = ctx.container;
+  const cache = new BotListCache(ctx.events);
+  c.registerInstance(BotListCache, cache);
   const bots = c.resolve(BotStore);
   const types = c.resolve(BotTypeStore);
   const config = c.resolve(BotConfigStore);
@@ -88,7 +93,7 @@ function services(ctx: PluginContext<RedballConfig>) {
   c.registerInstance(ApiKeyStore, keys);
   c.registerInstance(BotModuleResolver, resolver);
   c.registerInstance(BotRunner, runner);
-  return { bots, types, config, auths, runs, keys, resolver, runner };
+  return { bots, types, config, auths, runs, keys, resolver, runner, cache };
 }
 
 /** The redball plugin descriptor. */
@@ -106,12 +111,17 @@ export const redballPlugin = definePlugin({
     registerRoutes(ctx, s);
   },
   async start(ctx) {
+    ctx.container.resolve(BotListCache).listen();
     const runner = ctx.container.resolve(BotRunner);
     if (ctx.config.autoRun) await runner.startAutoRun();
     else await ctx.container.resolve(RunStore).resetStale();
   },
   async stop(ctx) {
-    await ctx.container.resolve(BotRunner).stopAll();
+    try {
+      await ctx.container.resolve(BotRunner).stopAll();
+    } finally {
+      ctx.container.resolve(BotListCache).close();
+    }
   },
   cli: redballCli,
 });
@@ -129,4 +139,5 @@ export { BotTypeStore, botTypeName, type BotType } from './stores/bot-type-store
 export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMode } from './stores/bot-config-store.js';
 export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
 export { RunStore } from './stores/run-store.js';
+export { BotListCache } from './stores/bot-list-cache.js';
 export { checkSettingsDocument, SETTING_TYPES, type SettingInput, type SettingType } from './settings.js';

@@ -63,6 +63,7 @@ const REDDIT_AUTH_FIELDS = ['id', 'description', 'reddit_appId', 'reddit_appSecr
 const SETTING_FIELDS = ['category', 'key', 'val', 'description', 'type', 'options', 'subkeys', 'parent_key'] as const;
 
 const MAX_NAME = 200;
+const NOT_A_DOCUMENT = 'The settings document must be a JSON object of categories, each a list of settings: {"<Category>": [{"key": …, "val": …}]}.';
 const MAX_DESCRIPTION = 500;
 const MAX_SECRET = 2000;
 
@@ -253,7 +254,7 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
         return checked.value;
       }
     } else if (isJson) {
-      throw badRequest('The settings document must be a JSON object of categories, each a list of settings: {"<Category>": [{"key": …, "val": …}]}.');
+      throw badRequest(NOT_A_DOCUMENT);
     }
     const r = new ParamReader(mergedParams(query, body));
     if (!SETTING_FIELDS.some((f) => r.has(f))) {
@@ -282,6 +283,7 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
       accepts,
       query: SettingFields,
       body: Type.Union([SettingsDocument, SettingFields]),
+      onValidationError: (issues) => (issues.some((i) => i.location === 'body' && i.path === '') ? badRequest(NOT_A_DOCUMENT) : validationFailure(issues)),
       responses: { 200: envelope(Empty, 'Written'), ...errorResponses(400, 401, 404) },
       handler: guarded(async ({ params, query, body, req }) => {
         const id = await existingBot(params.botId);
@@ -555,7 +557,7 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
     tags,
     accepts,
     query: RedditAuthParams.query,
-    body: RedditAuthParams.query,
+    body: RedditAuthParams.body,
     responses: { 200: envelope(Type.Object({ redditAuths: Type.Array(NewId) }), 'The new authorization id'), ...errorResponses(400, 401) },
     handler: guarded(async ({ query, body }) => {
       const r = new ParamReader(mergedParams(query, body));
@@ -585,7 +587,7 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
     params: AuthId,
     accepts,
     query: RedditAuthParams.query,
-    body: RedditAuthParams.query,
+    body: RedditAuthParams.body,
     responses: { 200: envelope(Empty, 'Updated'), ...errorResponses(400, 401, 404) },
     handler: guarded(async ({ params, query, body }) => {
       const auth = await existingAuth(params.authId);

@@ -114,14 +114,20 @@ export const BotTypeParams = {
   query: Type.Object({ description: text('What the type is; its name is derived from it'), moduleName: text('The module in the bots directory (or a built-in: heartbeat)') }),
 };
 
+const redditAuthFields = {
+  description: text('Its name, e.g. "BotUserName AllScopes"'),
+  reddit_appId: text('The reddit app id'),
+  reddit_appSecret: text('The reddit app secret'),
+  reddit_scopes: text("The scopes: ['scope1','scope2'] (a JSON array works too)"),
+  reddit_refreshToken: text('The refresh token ("" to clear it on update)'),
+};
+
 /** Parameters of a reddit authorization. */
 export const RedditAuthParams = {
-  query: Type.Object({
-    description: text('Its name, e.g. "BotUserName AllScopes"'),
-    reddit_appId: text('The reddit app id'),
-    reddit_appSecret: text('The reddit app secret'),
-    reddit_scopes: text("The scopes: ['scope1','scope2'] (a JSON array works too)"),
-    reddit_refreshToken: text('The refresh token ("" to clear it on update)'),
+  query: Type.Object(redditAuthFields),
+  body: Type.Object({
+    ...redditAuthFields,
+    reddit_scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: "The scopes: ['scope1','scope2'], or a JSON array" })),
   }),
 };
 

@@ -8,6 +8,7 @@ import { InvalidInput } from '../errors.js';
 import { initialDetailedState, type DetailedState } from '../runner/bot-api.js';
 import { defaultSystemSettings } from '../settings.js';
 import { settingRow } from './bot-config-store.js';
+import { BotListCache } from './bot-list-cache.js';
 
 /** A bot as the API lists it (redball's field names and values). */
 export interface BotView {
@@ -71,8 +72,14 @@ export class BotStore {
   private readonly config: string;
   private readonly columns: string[];
 
-  /** @param ctx - the plugin context (database, dialect, table names) */
-  constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
+  /**
+   * @param ctx - the plugin context (database, dialect, table names)
+   * @param cache - the bot list kept between changes
+   */
+  constructor(
+    @inject(Tokens.Context) private readonly ctx: PluginContext,
+    @inject(BotListCache) private readonly cache: BotListCache,
+  ) {
     this.table = ctx.table('bots');
     this.runs = ctx.table('bot_runs');
     this.config = ctx.table('bot_config');
@@ -83,14 +90,18 @@ export class BotStore {
     return this.ctx.db(this.table).leftJoin(this.runs, `${this.runs}.bot_id`, `${this.table}.id`).select(this.columns);
   }
 
-  /** Every bot with its status, by id: one query. */
-  async list(): Promise<BotView[]> {
-    const rows: JoinedRow[] = await this.joined().orderBy(`${this.table}.id`);
-    return rows.map((r) => this.toView(r));
+  /** Every bot with its status, by id: one query, or none while nothing changed (do not modify the result). */
+  list(): Promise<readonly BotView[]> {
+    return this.cache.get(async () => {
+      const rows: JoinedRow[] = await this.joined().orderBy(`${this.table}.id`);
+      return rows.map((r) => this.toView(r));
+    });
   }
 
-  /** One bot with its status. */
+  /** One bot with its status (from the cached list when it is current). */
   async get(id: number): Promise<BotView | undefined> {
+    const cached = this.cache.peek();
+    if (cached) return cached.find((b) => b.id === id);
     const row: JoinedRow | undefined = await this.joined().where(`${this.table}.id`, id).first();
     return row ? this.toView(row) : undefined;
   }
@@ -128,6 +139,8 @@ export class BotStore {
       });
     } catch (err) {
       throw this.translate(err, bot.name);
+    } finally {
+      this.cache.changed();
     }
   }
 
@@ -142,16 +155,22 @@ export class BotStore {
       return (await this.ctx.db(this.table).where({ id }).update(row)) > 0;
     } catch (err) {
       throw this.translate(err, patch.name);
+    } finally {
+      this.cache.changed();
     }
   }
 
   /** Deletes a bot with its settings and run record. Returns false when it did not exist. */
   async delete(id: number): Promise<boolean> {
-    return this.ctx.db.transaction(async (trx) => {
-      await trx(this.config).where({ bot_id: id }).delete();
-      await trx(this.runs).where({ bot_id: id }).delete();
-      return (await trx(this.table).where({ id }).delete()) > 0;
-    });
+    try {
+      return await this.ctx.db.transaction(async (trx) => {
+        await trx(this.config).where({ bot_id: id }).delete();
+        await trx(this.runs).where({ bot_id: id }).delete();
+        return (await trx(this.table).where({ id }).delete()) > 0;
+      });
+    } finally {
+      this.cache.changed();
+    }
   }
 
   private translate(err: unknown, name: string | undefined): unknown {

@@ -9,14 +9,21 @@
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
 import { initialDetailedState, type DetailedState } from '../runner/bot-api.js';
+import { BotListCache } from './bot-list-cache.js';
 
 /** Writes run records. */
 @injectable()
 export class RunStore {
   private readonly table: string;
 
-  /** @param ctx - the plugin context (database, dialect, table names) */
-  constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
+  /**
+   * @param ctx - the plugin context (database, dialect, table names)
+   * @param cache - the bot list, dropped after every write
+   */
+  constructor(
+    @inject(Tokens.Context) private readonly ctx: PluginContext,
+    @inject(BotListCache) private readonly cache: BotListCache,
+  ) {
     this.table = ctx.table('bot_runs');
   }
 
@@ -25,6 +32,14 @@ export class RunStore {
   }
 
   private async upsert(botId: number, fields: Record<string, unknown>): Promise<void> {
+    try {
+      await this.write(botId, fields);
+    } finally {
+      this.cache.changed();
+    }
+  }
+
+  private async write(botId: number, fields: Record<string, unknown>): Promise<void> {
     const row = { bot_id: botId, detailed_state: JSON.stringify(initialDetailedState()), status: 'stopped', ...fields, updated_at: this.now() };
     const { bot_id: _id, ...update } = row;
     // The bot may have been deleted meanwhile: then there is nothing to record.
@@ -52,7 +67,11 @@ export class RunStore {
 
   /** Replaces the bot's detailedState. */
   async saveState(botId: number, state: DetailedState): Promise<void> {
-    await this.ctx.db(this.table).where({ bot_id: botId }).update({ detailed_state: JSON.stringify(state), updated_at: this.now() });
+    try {
+      await this.ctx.db(this.table).where({ bot_id: botId }).update({ detailed_state: JSON.stringify(state), updated_at: this.now() });
+    } finally {
+      this.cache.changed();
+    }
   }
 
   /** The bot stopped; with `error`, that is recorded and shown in its detailedState. */
@@ -79,7 +98,11 @@ export class RunStore {
    * running when the plugin starts (the previous process ended without recording it).
    */
   async resetStale(): Promise<number> {
-    return this.ctx.db(this.table).where({ status: 'running' }).update({ status: 'stopped', stopped_at: this.now(), updated_at: this.now() });
+    try {
+      return await this.ctx.db(this.table).where({ status: 'running' }).update({ status: 'stopped', stopped_at: this.now(), updated_at: this.now() });
+    } finally {
+      this.cache.changed();
+    }
   }
 }
 

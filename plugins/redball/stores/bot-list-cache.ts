@@ -1,0 +1,61 @@
+/**
+ * The bot list (`GET /api/v1/bots`), kept in memory between changes.
+ *
+ * The list is read from the database and kept until something changes a bot or its run:
+ * every write of the bot and run stores calls {@link BotListCache.changed}, which emits
+ * `redball.bots.changed` on the event bus — with `{ cluster: true }`, so that once instances
+ * share a database (and the kernel forwards cluster events between them) every instance
+ * drops its copy — and every copy listening drops the list. A read that started before a
+ * change never stores its (older) result: each load is tagged with the version it began at.
+ */
+import type { EventBus } from '../../../src/index.js';
+import type { BotView } from './bot-store.js';
+
+/** The cached bot list of one plugin instance. */
+export class BotListCache {
+  private version = 0;
+  private cached?: { version: number; bots: readonly BotView[] };
+  private unsubscribe?: () => void;
+
+  /** @param events - the kernel's event bus (changes arrive and leave through it) */
+  constructor(private readonly events: EventBus) {}
+
+  /** Starts listening for changes (made here or, later, on other instances). */
+  listen(): void {
+    this.unsubscribe ??= this.events.on('redball.bots.changed', () => this.drop());
+  }
+
+  /** Stops listening and forgets the list. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.drop();
+  }
+
+  /** Records that bots or runs changed: every cached copy is dropped. */
+  changed(): void {
+    this.drop();
+    this.events.emit('redball.bots.changed', { at: Date.now() }, { cluster: true });
+  }
+
+  /** The cached list when it is current, else undefined (never loads). */
+  peek(): readonly BotView[] | undefined {
+    const hit = this.cached;
+    return hit && hit.version === this.version && this.unsubscribe ? hit.bots : undefined;
+  }
+
+  /** The list: the cached copy, or `load()`'s result (kept unless a change happened meanwhile). */
+  async get(load: () => Promise<BotView[]>): Promise<readonly BotView[]> {
+    const hit = this.peek();
+    if (hit) return hit;
+    const version = this.version;
+    const bots = await load();
+    if (version === this.version && this.unsubscribe) this.cached = { version, bots };
+    return bots;
+  }
+
+  private drop(): void {
+    this.version++;
+    this.cached = undefined;
+  }
+}

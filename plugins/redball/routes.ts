@@ -135,7 +135,8 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
   const readRedditAuthRef = (r: ParamReader): number | null | undefined => {
     if (!r.has('redditAuth')) return undefined;
     const raw = r.params.redditAuth;
-    if (typeof raw === 'string' && raw.trim() === '') return null;
+    // "" or 0 (redball's "None" authorization has id 0) mean: no authorization.
+    if ((typeof raw === 'string' && /^\s*0*\s*$/.test(raw)) || raw === 0 || raw === null) return null;
     return r.id('redditAuth');
   };
 

@@ -99,13 +99,13 @@ export const BotParams = {
     name: text('The bot name (unique)'),
     botType: text('The bot type id'),
     autoRun: text('True or False: start the bot with the server'),
-    redditAuth: text('The reddit authorization id ("" for none)'),
+    redditAuth: text('The reddit authorization id ("" or 0 for none)'),
   }),
   body: Type.Object({
     name: text('The bot name (unique)'),
     botType: idOrText('The bot type id'),
     autoRun: boolOrText('True or False: start the bot with the server'),
-    redditAuth: idOrText('The reddit authorization id ("" for none)'),
+    redditAuth: idOrText('The reddit authorization id ("" or 0 for none)'),
   }),
 };
 

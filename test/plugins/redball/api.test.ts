@@ -182,6 +182,9 @@ for (const kind of databaseKinds()) {
       t.match((await call(sb, 'GET', `/bots/${other}`)).body.response.bots[0], { name: 'renamed', autoRun: 'False', redditAuth: authId });
       t.equal((await call(sb, 'PUT', `/bots/${other}`, { query: { redditAuth: '' } })).status, 200);
       t.equal((await call(sb, 'GET', `/bots/${other}/redditAuth`)).body.response.bots[0].redditAuth, null, 'an empty redditAuth detaches it');
+      t.equal((await call(sb, 'PUT', `/bots/${other}`, { form: { redditAuth: String(authId) } })).status, 200);
+      t.equal((await call(sb, 'PUT', `/bots/${other}`, { form: { redditAuth: '0' } })).status, 200);
+      t.equal((await call(sb, 'GET', `/bots/${other}/redditAuth`)).body.response.bots[0].redditAuth, null, "0 (redball's 'None') detaches it too");
 
       // Records in use cannot be deleted.
       assertError(t, await call(sb, 'DELETE', `/bottypes/${echoType}`), 400, '400 Bad Request', new RegExp(`used by bot ${other}`));

@@ -59,6 +59,10 @@ const webSchema = Type.Object(
 const configSchema = Type.Object({
   web: webSchema,
   timezone: Type.Optional(Type.String({ minLength: 1, description: 'Time zone of crontab skills without their own (default UTC).' })),
+  'welcome-message': Type.Optional(Type.Boolean({ description: 'Log opsdroid\'s welcome message when the bot starts.' })),
+  logging: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Accepted for compatibility; logging is the host\'s.' })),
+  lang: Type.Optional(Type.String({ description: 'Accepted for compatibility; the bot speaks English.' })),
+  'module-path': Type.Optional(Type.String({ description: 'Accepted for compatibility; modules are provided by the host, not installed.' })),
   connectors: moduleSection('Connectors by name (websocket, shell).', { websocket: {} }),
   skills: moduleSection('Skills by name (bundled: dance, hello, loudnoises, seen; plus the host\'s).', { dance: {}, hello: {}, loudnoises: {}, seen: {} }),
   databases: moduleSection('Databases by name (sqlite).', { sqlite: {} }),
@@ -117,6 +121,14 @@ export interface OpsdroidConfig {
   web: WebConfig;
   /** Time zone of crontab skills without their own. */
   timezone?: string;
+  /** Log opsdroid's welcome message at start. */
+  'welcome-message'?: boolean;
+  /** Accepted for compatibility (logging is the host's). */
+  logging?: Record<string, unknown>;
+  /** Accepted for compatibility. */
+  lang?: string;
+  /** Accepted for compatibility (modules are provided by the host). */
+  'module-path'?: string;
   /** Connectors by name. */
   connectors: ModuleSection;
   /** Skills by name. */

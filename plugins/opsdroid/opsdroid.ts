@@ -334,6 +334,9 @@ export class Opsdroid implements ResponseSink {
     for (const entry of this.entries.skills.values()) if (entry.enabled) await this.setupSkill(entry);
     for (const entry of this.entries.connectors.values()) if (entry.enabled) await this.startConnector(entry);
     this.scheduleAllCron();
+    if (this.ctx.config['welcome-message']) {
+      this.ctx.logger.info('Welcome to opsdroid. Chat with your bot over the websocket connector; skills, connectors, databases and parsers are listed by the command center.');
+    }
     this.ctx.events.on('opsdroid.module.changed', (change) => {
       if (change.instanceId !== this.ctx.instanceId) return this.applyRemoteChange(change.type, change.name);
     });

@@ -21,6 +21,10 @@ for (const kind of databaseKinds()) {
             plugin: opsdroidPlugin,
             config: {
               web: { disable_web_index_handler_in_root: true, cors: { 'allow-all': false, origins: ['https://a.example'] } },
+              // Top-level keys of opsdroid's own configuration.yaml are accepted.
+              'welcome-message': true,
+              logging: { level: 'info', console: true },
+              lang: 'en',
               connectors: { websocket: { token: SOCKET_TOKEN } },
               skills: { dance: {}, hello: null },
             },
@@ -29,6 +33,7 @@ for (const kind of databaseKinds()) {
       });
       t.teardown(sb.close);
 
+      t.ok(sb.kernel.logs.entries('info').some((e) => JSON.stringify(e).includes('Welcome to opsdroid')), 'the welcome message');
       const root = await sb.fetch('/');
       t.equal(root.status, 404, 'GET / is left to the host');
       t.match(root.headers.get('content-type'), /^text\/html/, 'the host\'s (Express\'s) own 404');

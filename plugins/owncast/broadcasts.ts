@@ -157,7 +157,7 @@ export class BroadcastService {
   async requestDisconnect(): Promise<BroadcastState> {
     if (!this.state.current.online) await this.state.load();
     if (!this.state.current.online) throw new BroadcastError('NOT_ONLINE', 'no inbound stream connected');
-    this.ctx.events.emit('owncast.broadcast.disconnect-requested', { at: new Date() }, { cluster: true });
+    this.ctx.events.emit('owncast.broadcast.disconnect-requested', { at: new Date().toISOString() }, { cluster: true });
     return this.stop('admin');
   }
 

@@ -16,8 +16,11 @@ declare module '../../src/index.js' {
     'owncast.broadcast.started': { at: Date; broadcaster: Broadcaster };
     /** The broadcast stopped. */
     'owncast.broadcast.stopped': { at: Date; reason: 'host' | 'admin' };
-    /** An admin asked to disconnect the inbound stream: the host should drop its publisher. */
-    'owncast.broadcast.disconnect-requested': { at: Date };
+    /**
+     * An admin asked to disconnect the inbound stream: the host should drop its publisher.
+     * Emitted cluster-wide, so `at` is an ISO 8601 string (JSON-safe).
+     */
+    'owncast.broadcast.disconnect-requested': { at: string };
   }
 }
 

@@ -83,7 +83,17 @@ export class MetricsSampler {
     const { viewersIntervalMs, hardwareIntervalMs } = this.ctx.config.metrics;
     this.lastCpu = cpuTimes();
     const every = (ms: number, fn: () => Promise<void>) => {
-      const timer = setInterval(() => tasks.run(fn), ms);
+      let busy = false;
+      // A sample still being stored when the next is due is not overlapped (the series stays bounded).
+      const timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        tasks.run(() =>
+          fn().finally(() => {
+            busy = false;
+          }),
+        );
+      }, ms);
       timer.unref();
       this.timers.push(timer);
     };

@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { isSwitchboardError, Tokens, type AttemptOutcome, type PluginContext } from '../../src/index.js';
+import { isSwitchboardError, Tokens, type AttemptOutcome, type DeliveryInput, type PluginContext } from '../../src/index.js';
 import { WEBHOOK_EVENTS, type WebhookEvent } from './constants.js';
 import { badRequest } from './wire.js';
 
@@ -35,6 +35,8 @@ interface WebhookRow {
 }
 
 const OWNER_REF = /^webhook:(\d+)$/;
+/** Deliveries per insert. */
+const BATCH = 500;
 
 /** Manages webhooks and sends events to them. */
 @injectable()
@@ -92,25 +94,48 @@ export class WebhookService {
 
   /**
    * Enqueues `event` for every webhook subscribed to it, in `trx` when given (so the event
-   * commits with the change that caused it). A webhook whose URL is no longer allowed is
-   * skipped with a warning; it never fails the caller.
+   * commits with the change that caused it). Returns how many deliveries were enqueued.
    */
   async dispatch(event: WebhookEvent, eventData: object, trx?: Knex.Transaction): Promise<number> {
-    let sent = 0;
-    for (const hook of this.cached) {
-      if (!hook.events.includes(event)) continue;
-      try {
-        await this.ctx.outbox.enqueue(
-          { url: hook.url, body: { type: event, eventData }, ownerRef: `webhook:${hook.id}`, orderingKey: `owncast-webhook:${hook.id}` },
-          trx ? { trx } : undefined,
-        );
-        sent++;
-      } catch (err) {
-        if (!isSwitchboardError(err)) throw err;
-        this.ctx.logger.warn({ webhook: hook.id, event }, `webhook not sent: ${err.message}`);
+    return this.dispatchMany([{ event, eventData }], trx);
+  }
+
+  /**
+   * Enqueues many events at once (one insert per few hundred deliveries). A webhook whose
+   * URL the outbound policy no longer allows is skipped with a warning; it never fails the
+   * caller's change.
+   */
+  async dispatchMany(events: ReadonlyArray<{ event: WebhookEvent; eventData: object }>, trx?: Knex.Transaction): Promise<number> {
+    const inputs: DeliveryInput[] = [];
+    for (const { event, eventData } of events) {
+      for (const hook of this.cached) {
+        if (!hook.events.includes(event)) continue;
+        inputs.push({ url: hook.url, body: { type: event, eventData }, ownerRef: `webhook:${hook.id}`, orderingKey: `owncast-webhook:${hook.id}` });
       }
     }
-    return sent;
+    if (inputs.length === 0) return 0;
+    const allowed = await this.allowedUrls(inputs);
+    const sendable = inputs.filter((input) => allowed.has(input.url));
+    for (let i = 0; i < sendable.length; i += BATCH) {
+      await this.ctx.outbox.enqueueMany(sendable.slice(i, i + BATCH), trx ? { trx } : undefined);
+    }
+    return sendable.length;
+  }
+
+  /** The distinct URLs of `inputs` that the outbound policy allows now. */
+  private async allowedUrls(inputs: readonly DeliveryInput[]): Promise<Set<string>> {
+    const allowed = new Set<string>();
+    for (const url of new Set(inputs.map((i) => i.url))) {
+      try {
+        await this.ctx.outbox.checkUrl(url);
+        allowed.add(url);
+      } catch (err) {
+        if (!isSwitchboardError(err)) throw err;
+        const hooks = this.cached.filter((h) => h.url === url).map((h) => h.id);
+        this.ctx.logger.warn({ webhooks: hooks }, `webhook not sent: ${err.message}`);
+      }
+    }
+    return allowed;
   }
 
   /** Records a successful delivery as the webhook's `lastUsed` (the outbox calls this). */

@@ -115,7 +115,7 @@ export class ChatService {
     const found = await this.ctx.db.transaction(async (trx) => {
       const changed = await this.messages.setVisibility(ids, visible, trx);
       if (this.webhooks.wants('VISIBILITY-UPDATE')) {
-        for (const m of changed) await this.webhooks.dispatch('VISIBILITY-UPDATE', chatEventData(m), trx);
+        await this.webhooks.dispatchMany(changed.map((m) => ({ event: 'VISIBILITY-UPDATE' as const, eventData: chatEventData(m) })), trx);
       }
       return changed;
     });

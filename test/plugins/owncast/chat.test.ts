@@ -5,7 +5,7 @@
 import t from 'tap';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { startReceiver } from '../../helpers/receiver.js';
-import { basic, bearer, chatClient, getJson, owncastOf, post, startOwncast, until } from './helpers.js';
+import { basic, bearer, chatClient, getJson, owncastOf, post, startOwncast, until } from './fixtures/helpers.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -32,7 +32,7 @@ for (const kind of databaseKinds()) {
       for (const url of ['ftp://example.com/hook', 'javascript:alert(1)', 'not a url', 'http://169.254.169.254/latest']) {
         const res = await post(sb, '/api/admin/webhooks/create', { url, events: ['CHAT'] }, admin);
         t.equal(res.status, 400, `refuses ${url}`);
-        t.type((await res.json()).error, 'string');
+        t.type(((await res.json()) as any).error, 'string');
       }
       t.equal((await post(sb, '/api/admin/webhooks/create', { url: receiver.url, events: 'CHAT' }, admin)).status, 400);
       t.same((await getJson(sb, '/api/admin/webhooks')).map((h: any) => h.id), [hook.id]);
@@ -111,7 +111,7 @@ for (const kind of databaseKinds()) {
       for (const body of [{}, { idArray: [], visible: false }, { idArray: 'x', visible: false }, { idArray: [1], visible: false }, { idArray: [messageId], visible: 'no' }, { idArray: [messageId] }, [messageId]]) {
         const res = await post(sb, '/api/admin/chat/updatemessagevisibility', body, admin);
         t.equal(res.status, 400, JSON.stringify(body));
-        const answer = await res.json();
+        const answer = (await res.json()) as any;
         t.equal(answer.success, false);
         t.match(answer.message, /idArray|visible|request body/);
       }
@@ -224,6 +224,12 @@ for (const kind of databaseKinds()) {
       t.same(await (await post(sb, '/api/admin/webhooks/delete', { id: hook.id }, admin)).json(), { success: true, message: 'deleted webhook' });
       t.same(await getJson(sb, '/api/admin/webhooks'), []);
       t.same(await (await post(sb, '/api/admin/webhooks/delete', { id: hook.id }, admin)).json(), { error: `webhook ${hook.id} not found` });
+      // Deliveries enqueued before the delete still go out; wait for them before counting.
+      const outbox = sb.kernel.context('owncast').outbox;
+      await until(async () => {
+        const stats = await outbox.stats();
+        return stats.pending === 0 && stats.delivering === 0;
+      });
       const count = receiver.received.length;
       alice.send({ type: 'CHAT', author: 'alice', body: 'after the webhook' });
       await bob.next((f) => f.type === 'CHAT' && f.body === '<p>after the webhook</p>');

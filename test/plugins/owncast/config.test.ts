@@ -6,7 +6,7 @@
 import t from 'tap';
 import { createTestDatabase, databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { owncastPlugin } from '../../../plugins/owncast/index.js';
-import { basic, bearer, getJson, KEY, post, send, startOwncast } from './helpers.js';
+import { basic, bearer, getJson, KEY, post, send, startOwncast } from './fixtures/helpers.js';
 
 const rand = () => Math.random().toString(16).slice(2, 14);
 
@@ -113,7 +113,7 @@ for (const kind of databaseKinds()) {
       for (const [setter, values] of Object.entries(WRONG)) {
         for (const value of values) {
           const res = await post(sb, `/api/admin/config/${setter}`, { value }, admin);
-          const body = await res.json();
+          const body = (await res.json()) as any;
           t.equal(res.status, 400, `${setter} refuses ${JSON.stringify(value)}`);
           t.equal(body.success, false);
           t.match(body.message, /value|s3 support/, `${setter}: the message names the problem (${body.message})`);
@@ -133,7 +133,7 @@ for (const kind of databaseKinds()) {
       for (const body of actions) {
         const res = await post(sb, '/api/admin/config/externalactions', body, admin);
         t.equal(res.status, 400, `externalactions refuses ${JSON.stringify(body)}`);
-        t.equal((await res.json()).success, false);
+        t.equal(((await res.json()) as any).success, false);
       }
       const after = [await getJson(sb, '/api/admin/serverconfig'), await getJson(sb, '/api/config', {})];
       t.strictSame(after, before, 'nothing changed');

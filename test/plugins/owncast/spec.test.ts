@@ -12,7 +12,7 @@ import { Compile } from 'typebox/compile';
 import { databaseKinds, type TestKernel } from '../../../src/testing/index.js';
 import { OwncastTokens, type BroadcastService } from '../../../plugins/owncast/index.js';
 import { startReceiver } from '../../helpers/receiver.js';
-import { basic, bearer, chatClient, getJson, KEY, post, send, startOwncast, until } from './helpers.js';
+import { basic, bearer, chatClient, getJson, KEY, post, send, startOwncast, until } from './fixtures/helpers.js';
 
 const SPEC_FILE = '/work/shared/specs/owncast-openapi-0.0.7.yaml';
 const doc = YAML.parse(fs.readFileSync(SPEC_FILE, 'utf8')) as { paths: Record<string, Record<string, any>>; components: any };

@@ -62,7 +62,7 @@ export function moduleView(type: ModuleType, name: string, config: ModuleConfig,
   const label = MODULE_TYPE_LABEL[type];
   const view: ModuleConfig = { name, module: typeof config.module === 'string' ? config.module : '' };
   for (const [key, value] of Object.entries(config)) {
-    if (!COMPUTED_KEYS.has(key)) view[key] = value;
+    if (!COMPUTED_KEYS.has(key)) setOwn(view, key, value);
   }
   view.type = label;
   if (view.enabled !== false) view.enabled = true;
@@ -79,9 +79,15 @@ export function scrub(value: unknown, excluded: ReadonlySet<string>): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!excluded.has(key)) out[key] = scrub(v, excluded);
+    if (!excluded.has(key)) setOwn(out, key, scrub(v, excluded));
   }
   return out;
+}
+
+/** Sets an own property, even one named `__proto__` (which plain assignment would turn into a prototype change). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Every string value under an excluded key, at any depth (to register them as secrets). */

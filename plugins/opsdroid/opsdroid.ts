@@ -448,7 +448,12 @@ export class Opsdroid implements ResponseSink {
   /** A connector's incoming message: counted, parsed, answered. */
   async receive(input: MessageInput): Promise<void> {
     if (this.state !== 'running') return;
-    await this.parseEvent(new Message(input, this.options.clock.now(), this));
+    try {
+      await this.parseEvent(new Message(input, this.options.clock.now(), this));
+    } catch (err) {
+      // Connectors fire and forget; nothing a message does may take the process down.
+      this.ctx.logger.error({ err, connector: input.connector }, 'could not parse a message');
+    }
   }
 
   private async parseEvent(message: Message | null): Promise<void> {
@@ -671,6 +676,11 @@ export class Opsdroid implements ResponseSink {
         }
         break;
     }
+  }
+
+  /** Resolves when every configuration change started so far (local or from another instance) is applied. */
+  async settled(): Promise<void> {
+    await this.changes;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

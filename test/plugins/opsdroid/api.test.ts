@@ -5,6 +5,7 @@
  * examples taking effect) and persistence across a restart on the same database.
  */
 import t from 'tap';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Type } from '../../../src/index.js';
 import { createTestDatabase, databaseKinds, startTestKernel, type TestKernel } from '../../../src/testing/index.js';
 import {
@@ -19,6 +20,7 @@ import {
   OPSDROID_RUNTIME,
   shellConnector,
   StatsStore,
+  ModuleConfigStore,
   WebhookResponse,
   type Opsdroid,
   type StatsBody,
@@ -117,6 +119,15 @@ for (const kind of databaseKinds()) {
       t.equal(b.messages.total_parsed, 1, 'the runtime parsed its own started event');
       t.same(b.messages, { total_parsed: 1, webhooks_called: 0, total_response_time: 0, total_responses: 0, average_response_time: 0 });
       t.same(b.modules, { skills: 5, connectors: 2, databases: 1 });
+    });
+
+    await t.test('the OpenAPI document is valid and lists the routes', async (t) => {
+      const doc = sb.kernel.openapi();
+      const result = await new Validator().validate(doc as never);
+      t.same(result.errors, undefined, 'no schema errors');
+      t.same(Object.keys(doc.paths).sort(), ['/', '/config', '/connector/websocket', '/connectors', '/databases', '/parsers', '/skill/{skill}/{webhook}', '/skills', '/stats']);
+      t.same(Object.keys(doc.paths['/skills']).sort(), ['get', 'patch']);
+      t.same((doc.paths['/skills'].patch as { security: unknown }).security, [{ opsdroid_token: [] }], 'the command center needs its token');
     });
 
     await t.test('errors are aiohttp plain text', async (t) => {
@@ -493,6 +504,15 @@ for (const kind of databaseKinds()) {
       chat2.say('dance');
       t.same((await parsed).skills, [], 'the disabled skill does not answer after the restart');
       t.match(await chat2.ask({ message: 'when did you last see alice?', user: 'erin' }), /^I last saw alice/, 'the memory survives');
+
+      // Another instance re-enables dance: its change is in the database and its event arrives.
+      const actx = again.kernel.context('opsdroid');
+      await actx.container.resolve(ModuleConfigStore).save('skills', 'dance', { enabled: true });
+      again.kernel.events.emitLocal('opsdroid.module.changed', { instanceId: 'another-instance', type: 'skills', name: 'dance', enabled: true });
+      await actx.container.resolve<Opsdroid>(OPSDROID_RUNTIME).settled();
+      chat2.say('dance');
+      for (const move of DANCE_MOVES) t.equal(await chat2.next(), move, 'the other instance\'s change applies here');
+      t.equal((await stats(again)).modules.skills, 5);
     });
   });
 }

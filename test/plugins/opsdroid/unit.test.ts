@@ -105,6 +105,10 @@ t.test('module views and scrubbing', async (t) => {
   t.same(Object.keys(view), ['name', 'module', 'enabled', 'branch', 'type', 'entrypoint', 'module_path', 'install_path']);
   t.same(view, { name: 'crontab', module: '', enabled: false, branch: 'dev', type: 'parsers', entrypoint: null, module_path: 'opsdroid.parsers.crontab', install_path: 'opsdroid_modules/parsers/crontab' });
   t.same(scrub({ a: { token: 'x', b: [{ password: 'y', c: 1 }] }, token: 'z' }, new Set(['token', 'password'])), { a: { b: [{ c: 1 }] } });
+  const hostile = moduleView('skills', 'x', JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>, false);
+  t.equal(Object.getPrototypeOf(hostile), Object.prototype, 'a __proto__ key stays a plain key');
+  t.equal(JSON.parse(JSON.stringify(hostile)).__proto__.polluted, true);
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
 t.test('websocket frames and relative times', async (t) => {

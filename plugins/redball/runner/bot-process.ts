@@ -20,6 +20,8 @@ export type BotOutcome =
   /** It never ran: the module could not be loaded. */
   | { kind: 'load-failed'; message: string };
 
+const LOG_LINE_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
 /** A bot log line sent by the worker. */
 export interface BotLogLine {
   /** `debug`, `info`, `warn` or `error`. */
@@ -72,27 +74,12 @@ export class BotProcess {
     });
     // Callers may never await `ready` after a failure; never let it be an unhandled rejection.
     this.ready.catch(() => undefined);
-    this.worker.on('message', (m: { type?: string; state?: DetailedState; message?: string; stack?: string; level?: BotLogLine['level']; data?: unknown }) => {
-      switch (m?.type) {
-        case 'running':
-          resolveReady();
-          break;
-        case 'load-error':
-          this.outcome ??= { kind: 'load-failed', message: String(m.message) };
-          rejectReady(new Error(String(m.message)));
-          break;
-        case 'state':
-          if (m.state && typeof m.state === 'object' && !Array.isArray(m.state)) options.onState(m.state);
-          break;
-        case 'log':
-          options.onLog({ level: m.level ?? 'info', message: String(m.message ?? ''), data: m.data });
-          break;
-        case 'finished':
-          this.outcome ??= { kind: 'finished' };
-          break;
-        case 'failed':
-          this.outcome ??= { kind: 'failed', message: String(m.message), stack: m.stack };
-          break;
+    this.worker.on('message', (m: { type?: string; state?: DetailedState; message?: string; stack?: string; level?: string; data?: unknown }) => {
+      // Bot code can post anything on its port: nothing it sends may throw in this thread.
+      try {
+        this.receive(m, options, resolveReady, rejectReady);
+      } catch (err) {
+        options.onLog({ level: 'warn', message: `ignored a malformed message from the bot thread: ${(err as Error)?.message ?? String(err)}` });
       }
     });
     this.worker.on('error', (err: Error) => {
@@ -107,6 +94,37 @@ export class BotProcess {
         resolve(outcome);
       });
     });
+  }
+
+  private receive(
+    m: { type?: string; state?: DetailedState; message?: string; stack?: string; level?: string; data?: unknown },
+    options: BotProcessOptions,
+    resolveReady: () => void,
+    rejectReady: (err: Error) => void,
+  ): void {
+    switch (m?.type) {
+      case 'running':
+        resolveReady();
+        break;
+      case 'load-error':
+        this.outcome ??= { kind: 'load-failed', message: String(m.message) };
+        rejectReady(new Error(String(m.message)));
+        break;
+      case 'state':
+        if (m.state && typeof m.state === 'object' && !Array.isArray(m.state)) options.onState(m.state);
+        break;
+      case 'log': {
+        const level = LOG_LINE_LEVELS.find((l) => l === m.level) ?? 'info';
+        options.onLog({ level, message: String(m.message ?? ''), data: m.data });
+        break;
+      }
+      case 'finished':
+        this.outcome ??= { kind: 'finished' };
+        break;
+      case 'failed':
+        this.outcome ??= { kind: 'failed', message: String(m.message), stack: typeof m.stack === 'string' ? m.stack : undefined };
+        break;
+    }
   }
 
   /** True until the thread has exited. */

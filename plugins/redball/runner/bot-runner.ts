@@ -212,23 +212,12 @@ export class BotRunner {
     const redditAuth = await auths.forBot(bot.redditAuth);
     const log = logger.child({ bot: botId, botName: bot.name });
     const recorder = new RunRecorder(botId, runs, log);
-    const minLevel = botLogLevel(settings);
-    const process = new BotProcess({
-      url: resolved.url,
-      bot: { id: botId, name: bot.name, botType: { id: type.id, name: type.name, moduleName: type.moduleName } },
-      settings,
-      redditAuth,
-      onState: (state) => {
-        const size = JSON.stringify(state).length;
-        if (size > MAX_STATE_CHARS) log.warn({ size }, `bot ${botId} published a detailedState of ${size} characters (limit ${MAX_STATE_CHARS}); ignored`);
-        else recorder.state(state);
-      },
-      onLog: (line) => {
-        if (minLevel !== undefined && LINE_LEVELS[line.level] >= minLevel) {
-          log[line.level](line.data === undefined ? {} : { data: line.data }, line.message);
-        }
-      },
-    });
+    let process: BotProcess;
+    try {
+      process = this.spawn(botId, bot, type, resolved.url, settings, redditAuth, recorder, log);
+    } catch (err) {
+      return this.refuse(botId, `Cannot start bot ${botId}: no thread could be started for it: ${(err as Error).message}`);
+    }
     this.live.add(process);
     // A kernel stop that began while this bot was being prepared ends it at once.
     if (this.closing) void process.terminate();
@@ -261,6 +250,35 @@ export class BotRunner {
     log.info(`bot ${botId} (${bot.name}) started: ${resolved.location}`);
     this.deps.events.emit('redball.bot.started', { botId, name: bot.name });
     return { ok: true };
+  }
+
+  private spawn(
+    botId: number,
+    bot: { name: string },
+    type: { id: number; name: string; moduleName: string },
+    url: string,
+    settings: Record<string, Record<string, unknown>>,
+    redditAuth: Awaited<ReturnType<RedditAuthStore['forBot']>>,
+    recorder: RunRecorder,
+    log: Logger,
+  ): BotProcess {
+    const minLevel = botLogLevel(settings);
+    return new BotProcess({
+      url,
+      bot: { id: botId, name: bot.name, botType: { id: type.id, name: type.name, moduleName: type.moduleName } },
+      settings,
+      redditAuth,
+      onState: (state) => {
+        const size = JSON.stringify(state).length;
+        if (size > MAX_STATE_CHARS) log.warn({ size }, `bot ${botId} published a detailedState of ${size} characters (limit ${MAX_STATE_CHARS}); ignored`);
+        else recorder.state(state);
+      },
+      onLog: (line) => {
+        if (minLevel !== undefined && LINE_LEVELS[line.level] >= minLevel) {
+          log[line.level](line.data === undefined ? {} : { data: line.data }, line.message);
+        }
+      },
+    });
   }
 
   private async refuse(botId: number, error: string): Promise<StartResult> {

@@ -58,6 +58,19 @@ const modules: Record<string, string> = {
       publishState({ cjs: true });
       while (!signal.aborted) await sleep(10);
     };`,
+  'rogue.mjs': `
+    import { parentPort } from 'node:worker_threads';
+    export async function run({ signal, publishState, sleep }) {
+      const cycle = {}; cycle.self = cycle;
+      parentPort.postMessage({ type: 'state', state: { big: 10n } });
+      parentPort.postMessage({ type: 'state', state: cycle });
+      parentPort.postMessage({ type: 'log', level: 'constructor', message: 'odd level' });
+      parentPort.postMessage({ type: 'log', level: 'info', message: 'bigint data', data: 10n });
+      parentPort.postMessage({ type: 'whatever' });
+      parentPort.postMessage(null);
+      publishState({ sane: true });
+      while (!signal.aborted) await sleep(10);
+    }`,
   'noexport.mjs': 'export const x = 1;',
   'broken.mjs': 'export function run( {',
   'slowload.mjs': 'await new Promise((r) => setTimeout(r, 20000));\nexport function run() {}',
@@ -165,6 +178,17 @@ for (const kind of databaseKinds()) {
       await eventually('the nested module\'s state', async () => ((await view(nested)).detailedState.nested ? true : undefined));
       t.same((await call(sb, 'PUT', `/bots/${cjs}/stop`)).body.response, { result: true });
       t.same((await call(sb, 'PUT', `/bots/${nested}/stop`)).body.response, { result: true });
+    });
+
+    t.test('whatever a bot posts on its port cannot break the server', async (t) => {
+      const id = await bot('rogue', 'rogue');
+      t.same((await start(id)).body.response, { result: true });
+      const v = await eventually('its sane state', async () => {
+        const b = await view(id);
+        return b.detailedState.sane ? b : undefined;
+      });
+      t.equal(v.status, 'Running');
+      t.same((await call(sb, 'PUT', `/bots/${id}/stop`)).body.response, { result: true });
     });
 
     t.test('modules that cannot run fail start with a clear error', async (t) => {

@@ -21,9 +21,12 @@ import {
   RoomType,
   URL_APP_PREFIX,
   URL_RESPONSE_ONLY_PREFIX,
+  ParticipantType,
   featureFlagsToLabels,
+  isModeratorType,
   featureLabelsToFlags,
 } from './constants.js';
+import { ListingCache } from './listing-cache.js';
 import { formatBotForRoom, formatBotWithDetails, type TalkBot, type TalkBotWithDetails } from './formats.js';
 import { talkError } from './ocs.js';
 import { BotStore } from './stores/bots.js';
@@ -70,6 +73,7 @@ export interface BatchResult {
 }
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+const MODERATOR_TYPES = [ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator];
 
 /** Installs, lists, changes and removes bots; enables and disables them in conversations. */
 @injectable()
@@ -79,12 +83,14 @@ export class BotAdmin {
    * @param bots - the bot store
    * @param rooms - the conversation store
    * @param delivery - Join/Leave webhooks and the secret cache
+   * @param cache - cached moderator listings, cleared on every change
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,
     private readonly bots: BotStore,
     private readonly rooms: RoomStore,
     private readonly delivery: BotDelivery,
+    private readonly cache: ListingCache,
   ) {}
 
   /** Checks the install parameters as `BotService::validateBotParameters` does; throws exit code 1. */
@@ -130,6 +136,7 @@ export class BotAdmin {
       throw new TalkBotError(3, 'Bot with the same secret is already registered');
     }
     this.delivery.remember({ url, secret });
+    this.cache.invalidate();
     this.ctx.logger.info({ bot: id, name, features: featureFlagsToLabels(features), state }, 'bot installed');
     return formatBotWithDetails((await this.bots.byId(id))!);
   }
@@ -144,6 +151,7 @@ export class BotAdmin {
       await this.bots.delete(bot.id, trx);
     });
     this.delivery.forget(bot);
+    this.cache.invalidate();
     this.ctx.logger.info({ bot: bot.id }, 'bot uninstalled');
   }
 
@@ -177,6 +185,7 @@ export class BotAdmin {
     if (!bot) throw new TalkBotError(1, `Bot could not be found by id: ${id}`);
     if (flags !== undefined && bot.url.startsWith(URL_RESPONSE_ONLY_PREFIX)) throw new TalkBotError(1, 'Feature flags of response-only bots cannot be changed');
     await this.bots.update(id, { state, features: flags });
+    this.cache.invalidate();
     return formatBotWithDetails((await this.bots.byId(id))!);
   }
 
@@ -206,6 +215,7 @@ export class BotAdmin {
         result.lines.push({ ok: false, text: `Bot is already set up for the conversation ${token}` });
         continue;
       }
+      this.cache.invalidate();
       this.ctx.events.emit('talk.bot.enabled', { botId: bot.id, token });
       result.lines.push({ ok: true, text: `Successfully set up for conversation ${token}` });
     }
@@ -223,9 +233,38 @@ export class BotAdmin {
         if (ok) await this.delivery.botLeft(trx, room, bot, backendUrl ?? this.delivery.backendUrl());
         return ok;
       });
-      if (removed) this.ctx.events.emit('talk.bot.disabled', { botId: bot.id, token });
+      if (removed) {
+        this.cache.invalidate();
+        this.ctx.events.emit('talk.bot.disabled', { botId: bot.id, token });
+      }
     }
     return { exitCode: 0, lines: [{ ok: true, text: 'Remove bot from given conversations' }] };
+  }
+
+  /**
+   * `GET bot/{token}` in one query: 404 when the conversation does not exist or the caller
+   * is not in it, 403 when the caller does not moderate it, else the bots moderators see.
+   */
+  async listForModerator(token: string, actor: { type: string; id: string }): Promise<TalkBot[]> {
+    const read = () =>
+      // Concurrent reads for the same caller share one query.
+      this.cache.singleFlight(token, actor.type, actor.id, async () => {
+        const stamp = this.cache.stamp();
+        const found = await this.bots.listingForModerator(token, actor.type, actor.id, MODERATOR_TYPES);
+        if (!found.exists || found.participantType === undefined) throw talkError(404);
+        if (!isModeratorType(found.participantType)) throw talkError(403);
+        const out: TalkBot[] = [];
+        for (const { bot, setUp } of found.bots) {
+          const formatted = formatBotForRoom(bot, setUp);
+          if (formatted) out.push(formatted);
+        }
+        this.cache.set(token, actor.type, actor.id, out, stamp);
+        return out;
+      });
+    const cached = this.cache.get(token, actor.type, actor.id);
+    if (!cached) return read();
+    if (cached.stale) read().catch(() => this.cache.drop(token, actor.type, actor.id));
+    return cached.bots;
   }
 
   /** The bots a conversation's moderators see (`GET bot/{token}`). */
@@ -253,7 +292,10 @@ export class BotAdmin {
       if (ok) await this.delivery.botJoined(trx, room, bot, backendUrl);
       return ok;
     });
-    if (created) this.ctx.events.emit('talk.bot.enabled', { botId: bot.id, token: room.token });
+    if (created) {
+      this.cache.invalidate();
+      this.ctx.events.emit('talk.bot.enabled', { botId: bot.id, token: room.token });
+    }
     return { status: created ? 201 : 200, bot: formatBotForRoom(bot, true)! };
   }
 
@@ -271,7 +313,10 @@ export class BotAdmin {
       if (ok) await this.delivery.botLeft(trx, room, bot, backendUrl);
       return ok;
     });
-    if (removed) this.ctx.events.emit('talk.bot.disabled', { botId: bot.id, token: room.token });
+    if (removed) {
+      this.cache.invalidate();
+      this.ctx.events.emit('talk.bot.disabled', { botId: bot.id, token: room.token });
+    }
     return formatBotForRoom(bot, false)!;
   }
 }

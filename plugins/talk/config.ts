@@ -24,6 +24,12 @@ export const TalkConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  cache: Type.Object(
+    {
+      ttlMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000, description: 'How long `GET bot/{token}` answers are cached per process (0: off). Changes made through this process clear the cache at once.' }),
+    },
+    { default: {} },
+  ),
   chat: Type.Object(
     {
       maxPollSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 30, description: 'Longest wait of `lookIntoFuture=1` (the original: 30 s).' }),

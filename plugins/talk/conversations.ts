@@ -9,6 +9,7 @@ import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
 import { BotDelivery } from './bot-delivery.js';
 import { ChatNotifier } from './chat-notifier.js';
+import { ListingCache } from './listing-cache.js';
 import type { TalkConfig } from './config.js';
 import { ActorType, MAX_MESSAGE_LENGTH, ParticipantType, RoomType, isModeratorType } from './constants.js';
 import { formatMessage } from './formats.js';
@@ -93,6 +94,7 @@ export class ConversationService {
    * @param reactions - reactions
    * @param delivery - webhooks to bots
    * @param notifier - long-poll wake-ups
+   * @param cache - cached moderator listings, cleared when participants change
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,
@@ -102,6 +104,7 @@ export class ConversationService {
     private readonly reactions: ReactionStore,
     private readonly delivery: BotDelivery,
     private readonly notifier: ChatNotifier,
+    private readonly cache: ListingCache,
   ) {}
 
   /** Creates a group (2) or public (3) conversation whose owner is `owner`. 400 `{error: type|name}` otherwise. */
@@ -180,6 +183,7 @@ export class ConversationService {
     const type = next[target.participantType];
     if (type === undefined) throw talkError(400);
     await this.attendees.setType(target.id, type);
+    this.cache.invalidate();
     return { ...target, participantType: type };
   }
 

@@ -32,5 +32,7 @@ declare module '../../src/index.js' {
     'talk.bot.enabled': TalkBotConversationEvent;
     /** A bot was disabled in (removed from) a conversation. */
     'talk.bot.disabled': TalkBotConversationEvent;
+    /** Conversations, participants or bots changed: cached answers are stale (cluster-wide). */
+    'talk.cache.invalidate': { at: number };
   }
 }

@@ -19,6 +19,7 @@ import { BotAdmin } from './bot-admin.js';
 import { BotDelivery } from './bot-delivery.js';
 import { BotReplies } from './bot-replies.js';
 import { ChatNotifier } from './chat-notifier.js';
+import { ListingCache } from './listing-cache.js';
 import { talkCli } from './cli.js';
 import { TalkConfigSchema, type TalkConfig } from './config.js';
 import { ConversationService } from './conversations.js';
@@ -45,7 +46,7 @@ export { API_V1, API_V4 } from './routes.js';
 export type { RoomRow, AttendeeRow, MessageRow, BotRow } from './stores/rows.js';
 
 /** Every service and store of the plugin, one instance per plugin container. */
-const SERVICES = [RoomStore, AttendeeStore, MessageStore, ReactionStore, BotStore, ThrottleStore, ChatNotifier, BotDelivery, ConversationService, BotAdmin, BotReplies] as const;
+const SERVICES = [RoomStore, AttendeeStore, MessageStore, ReactionStore, BotStore, ThrottleStore, ChatNotifier, ListingCache, BotDelivery, ConversationService, BotAdmin, BotReplies] as const;
 
 function registerServices(ctx: PluginContext<TalkConfig>): void {
   for (const service of SERVICES) {
@@ -65,6 +66,7 @@ export const talkPlugin = definePlugin({
     const delivery = ctx.container.resolve(BotDelivery);
     delivery.register();
     ctx.container.resolve(ChatNotifier).listen();
+    ctx.container.resolve(ListingCache).listen();
     const api: TalkApi = { bots: ctx.container.resolve(BotAdmin), conversations: ctx.container.resolve(ConversationService) };
     ctx.provide(TALK_API, api);
     registerRoutes(ctx, { conversations: api.conversations, bots: api.bots, replies: ctx.container.resolve(BotReplies), botStore: ctx.container.resolve(BotStore) });

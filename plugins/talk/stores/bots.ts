@@ -103,6 +103,39 @@ export class BotStore {
   }
 
   /**
+   * What `GET bot/{token}` needs, in one query: whether the conversation exists, the
+   * caller's participant type in it (undefined when not a participant), and — only for
+   * moderators — every bot with whether it is set up there.
+   */
+  async listingForModerator(token: string, actorType: string, actorId: string, moderatorTypes: readonly number[], db: Db = this.ctx.db): Promise<{ exists: boolean; participantType?: number; bots: BotInRoom[] }> {
+    const rows = (await db(`${this.ctx.table('rooms')} as r`)
+      .leftJoin(`${this.ctx.table('attendees')} as a`, function () {
+        this.on('a.room_id', '=', 'r.id').andOn('a.actor_type', '=', db.raw('?', [actorType])).andOn('a.actor_id', '=', db.raw('?', [actorId]));
+      })
+      .leftJoin(`${this.table} as b`, function () {
+        this.onIn('a.participant_type', moderatorTypes as number[]);
+      })
+      .leftJoin(`${this.conversations} as c`, function () {
+        this.on('c.bot_id', '=', 'b.id').andOn('c.room_id', '=', 'r.id');
+      })
+      .where('r.token', token)
+      .orderBy('b.id')
+      .select('a.participant_type as p_type', 'b.id', 'b.name', 'b.description', 'b.state', 'c.id as c_id')) as Array<Record<string, unknown>>;
+    if (rows.length === 0) return { exists: false, bots: [] };
+    const pType = rows[0].p_type;
+    const bots: BotInRoom[] = [];
+    for (const r of rows) {
+      if (r.id === null || r.id === undefined) continue;
+      bots.push({
+        bot: { id: Number(r.id), name: String(r.name), description: String(r.description ?? ''), state: Number(r.state) } as BotRow,
+        setUp: r.c_id !== null && r.c_id !== undefined,
+        conversationState: BotState.Enabled,
+      });
+    }
+    return { exists: true, participantType: pType === null || pType === undefined ? undefined : Number(pType), bots };
+  }
+
+  /**
    * The bots that act in a conversation (`BotService::getBotsForToken`): set up there, neither
    * disabled on the server nor in the conversation, and having one of `anyFeature` (0: any).
    */

@@ -52,6 +52,13 @@ for (const kind of databaseKinds()) {
       t.equal((await bob.post(`${V4}/room/${token}/moderators`, { attendeeId: ids.carol })).status, 200, 'moderators promote');
       t.equal((await bob.del(`${V4}/room/${token}/moderators?attendeeId=${ids.carol}`)).status, 200, 'and demote (id in the query)');
       t.equal((await bob.del(`${V4}/room/${token}/moderators`, { attendeeId: ids.carol })).status, 400, 'already a user');
+      // The moderator listing is cached briefly, but a change through this server shows at once.
+      t.equal((await bob.get(`${V1}/bot/${token}`)).status, 200);
+      t.equal((await bob.get(`${V1}/bot/${token}`)).status, 200);
+      t.equal((await alice.del(`${V4}/room/${token}/moderators`, { attendeeId: ids.bob })).status, 200);
+      t.equal((await bob.get(`${V1}/bot/${token}`)).status, 403, 'a demoted moderator is refused immediately');
+      t.equal((await alice.post(`${V4}/room/${token}/moderators`, { attendeeId: ids.bob })).status, 200);
+      t.equal((await bob.get(`${V1}/bot/${token}`)).status, 200);
       const rooms = await carol.get(`${V4}/room`);
       t.same(rooms.data.map((r: any) => [r.token, r.participantType]), [[token, 3]]);
       t.same((await dave.get(`${V4}/room`)).data, []);

@@ -20,6 +20,7 @@ import { AnopeConfigSchema, type AnopeConfig } from './config.js';
 import { init as initMigration } from './migrations/001_init.js';
 import { AnopeObjects, AnopeObjectStore } from './object-store.js';
 import { registerRoutes } from './routes.js';
+import { createRowReader } from './row-reader.js';
 import { SchemaSync } from './schema-sync.js';
 import { AnopeNames } from './sql.js';
 import { AnopeServicesToken, type AnopeServices } from './services.js';
@@ -87,7 +88,9 @@ export const anopePlugin = definePlugin({
     const names = new AnopeNames(ctx.tablePrefix);
     const registry = buildRegistry(config);
     const schema = new SchemaSync(ctx.db, ctx.dialect, names, registry, ctx.logger);
-    const store = new AnopeObjectStore(ctx.db, ctx.dialect, names, registry, schema, ctx.logger);
+    const reader = createRowReader(ctx.db, ctx.dialect);
+    ctx.onStop(() => reader.close());
+    const store = new AnopeObjectStore(ctx.db, ctx.dialect, names, registry, schema, reader);
     const tokens = new AnopeTokenStore(ctx.db, names);
     const auth = config.auth as AnopeAuth;
     if (typeof auth === 'object' && 'token' in auth) ctx.secrets.add(auth.token);

@@ -6,7 +6,7 @@
  * an object, including the types of its "any" references, is one query.
  */
 import type { Knex } from 'knex';
-import type { Dialect, Logger } from '../../src/index.js';
+import type { Dialect } from '../../src/index.js';
 import {
   badJson,
   badReference,
@@ -22,6 +22,8 @@ import {
   AnopeMessages,
 } from './errors.js';
 import type { WireObject } from './json-writer.js';
+import { IdBatcher } from './id-batcher.js';
+import { createRowReader, type RowReader } from './row-reader.js';
 import type { SchemaSync } from './schema-sync.js';
 import { AnopeNames, exec, q, rowsOf } from './sql.js';
 import { ANY_TYPE, type AnopeField, type AnopeType, type AnopeTypeRegistry } from './type-registry.js';
@@ -45,7 +47,7 @@ interface TypeSql {
   readonly type: AnopeType;
   readonly table: string;
   readonly select: string;
-  readonly byId: string;
+  readonly byId: IdBatcher<Row & { id: unknown }>;
   readonly page: string;
   readonly toWire: (row: Row) => WireObject;
   readonly searches: Map<string, string>;
@@ -70,6 +72,7 @@ export function parseId(raw: string | undefined): number {
 export class AnopeObjectStore {
   private readonly sql = new Map<string, TypeSql>();
   private readonly pg: boolean;
+  private readonly typeOfSql: string;
 
   /**
    * @param db - the shared Knex handle
@@ -77,7 +80,7 @@ export class AnopeObjectStore {
    * @param names - the plugin's table names
    * @param registry - the registered types
    * @param schema - the schema synchronization (awaited before the first operation)
-   * @param logger - the plugin's logger
+   * @param reader - runs the read queries (see {@link createRowReader})
    */
   constructor(
     private readonly db: Knex,
@@ -85,9 +88,10 @@ export class AnopeObjectStore {
     private readonly names: AnopeNames,
     readonly registry: AnopeTypeRegistry,
     private readonly schema: SchemaSync,
-    private readonly logger: Logger,
+    private readonly reader: RowReader = createRowReader(db, dialect),
   ) {
     this.pg = dialect.name === 'postgres';
+    this.typeOfSql = `SELECT type FROM ${q(names.objects)} WHERE id = ?`;
   }
 
   /** Synchronizes the schema if that has not happened yet (start does it; CLI commands and tests may call it). */
@@ -104,16 +108,16 @@ export class AnopeObjectStore {
 
   /** The type of the object with that id, or undefined when there is none. */
   async typeOf(id: number): Promise<string | undefined> {
-    await this.ready();
-    const [row] = rowsOf<{ type: string }>(await exec(this.db, `SELECT type FROM ${q(this.names.objects)} WHERE id = ?`, [id]));
+    if (!this.schema.ready) await this.schema.ensure();
+    const [row] = await this.reader.rows<{ type: string }>(this.typeOfSql, [id]);
     return row?.type;
   }
 
   /** Reads an object. Throws 404 `Not found` or `Type/id mismatch`. */
   async get(typeName: string, id: number): Promise<WireObject> {
     const sql = this.compiled(typeName);
-    await this.ready();
-    const [row] = rowsOf<Row>(await exec(this.db, sql.byId, [id]));
+    if (!this.schema.ready) await this.schema.ensure();
+    const row = await sql.byId.load(id);
     if (row) return sql.toWire(row);
     throw await this.missing(typeName, id);
   }
@@ -145,7 +149,7 @@ export class AnopeObjectStore {
       query = `${sql.select} WHERE ${where} ORDER BY t.id LIMIT 1`;
       sql.searches.set(field.name, query);
     }
-    const [row] = rowsOf<Row>(await exec(this.db, query, [binding]));
+    const [row] = await this.reader.rows<Row>(query, [binding]);
     if (!row) throw notFound();
     const found = sql.toWire(row);
     if (field.ref === ANY_TYPE && found.fields.find(([n]) => n === field.name)?.[1] !== reference) throw notFound();
@@ -175,7 +179,7 @@ export class AnopeObjectStore {
   async page(typeName: string, afterId: number, limit = PAGE_SIZE, filter?: RefFilter): Promise<WireObject[]> {
     const sql = this.compiled(typeName);
     await this.ready();
-    if (!filter) return rowsOf<Row>(await exec(this.db, sql.page, [afterId, limit])).map(sql.toWire);
+    if (!filter) return (await this.reader.rows<Row>(sql.page, [afterId, limit])).map(sql.toWire);
     if (filter.columns.length === 0) return [];
     const key = filter.columns.join(',');
     let query = sql.refPages.get(key);
@@ -185,7 +189,7 @@ export class AnopeObjectStore {
       sql.refPages.set(key, query);
     }
     const bindings = [...filter.columns.map(() => filter.id), afterId, limit];
-    return rowsOf<Row>(await exec(this.db, query, bindings)).map(sql.toWire);
+    return (await this.reader.rows<Row>(query, bindings)).map(sql.toWire);
   }
 
   /**
@@ -370,11 +374,16 @@ export class AnopeObjectStore {
       joins.push(`LEFT JOIN ${objects} o${i} ON o${i}.id = t.${q(f.name)}`);
     });
     const select = `SELECT ${columns.join(', ')} FROM ${table} t${joins.map((j) => ` ${j}`).join('')}`;
+    const batchSql = new Map<number, string>();
     const sql: TypeSql = {
       type,
       table,
       select,
-      byId: `${select} WHERE t.id = ?`,
+      byId: new IdBatcher<Row & { id: unknown }>((ids) => {
+        let text = batchSql.get(ids.length);
+        if (!text) batchSql.set(ids.length, (text = `${select} WHERE t.id IN (${ids.map(() => '?').join(', ')})`));
+        return this.reader.rows<Row & { id: unknown }>(text, ids);
+      }, this.pg ? 4 : 1),
       page: `${select} WHERE t.id > ? ORDER BY t.id LIMIT ?`,
       toWire: wireConverter(type),
       searches: new Map(),

@@ -81,6 +81,17 @@ for (const kind of databaseKinds()) {
       t.equal(Number(n), 120);
     });
 
+    t.test('concurrent reads by id (answered in batches) each get their own object or error', async (t) => {
+      const ids = await sb.store.createMany('oper', Array.from({ length: 80 }, (_, i) => ({ name: `oper${i}` })));
+      const other = await sb.create('forbid', { mask: 'not-an-oper' });
+      const paths = [...ids.map((id) => `/rest/oper/${id}`), '/rest/oper/999999', `/rest/oper/${other}`, ...ids.slice(0, 10).map((id) => `/rest/oper/${id}`)];
+      const answers = await Promise.all(paths.map((p) => sb.get(p)));
+      ids.forEach((id, i) => t.same(JSON.parse(answers[i].text), { name: `oper${i}`, id }, `oper ${id}`));
+      t.equal(answers[80].text, 'Not found');
+      t.equal(answers[81].text, 'Type/id mismatch');
+      t.same(answers.slice(82).map((a) => JSON.parse(a.text).id), ids.slice(0, 10), 'the same id asked twice at once');
+    });
+
     t.test('creates racing a cascading delete end consistently', async (t) => {
       const acc = await sb.create('account', { display: 'Racer' });
       const creates = Array.from({ length: 40 }, (_, i) => sb.post('/rest/nsaccess', JSON.stringify({ account: `account:${acc}`, mask: `r${i}` })));

@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { XMLParser } from 'fast-xml-parser';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { talkPlugin } from '../../../plugins/talk/index.js';
 import { INVALID_QUERY_MESSAGE } from '../../../plugins/talk/constants.js';
@@ -21,6 +22,16 @@ for (const kind of databaseKinds()) {
     const created = await alice.post(`${base}${V4}/room`, { roomType: 3, roomName: 'Public <b>talk</b>' });
     t.equal(created.status, 201, 'served under the mount prefix');
     const token: string = created.data.token;
+
+    t.test('the OpenAPI document of every talk route is valid and names Talk\'s paths', async (t) => {
+      const doc = sb.kernel.openapi({ title: 'talk' });
+      const result = await new Validator().validate(doc as never);
+      t.equal(result.valid, true, JSON.stringify(result.errors ?? '').slice(0, 500));
+      for (const p of ['/nc/ocs/v2.php/apps/spreed/api/v1/bot/admin', '/nc/ocs/v2.php/apps/spreed/api/v1/bot/{token}/{botId}', '/nc/ocs/v2.php/apps/spreed/api/v1/bot/{token}/message', '/nc/ocs/v2.php/apps/spreed/api/v4/room/{token}/participants', '/nc/ocs/v2.php/apps/spreed/api/v1/chat/{token}']) {
+        t.ok(doc.paths[p], p);
+      }
+      t.same(Object.keys(doc.paths['/nc/ocs/v2.php/apps/spreed/api/v1/bot/{token}/{botId}']).sort(), ['delete', 'post']);
+    });
 
     t.test('format: ?format= wins, then Accept, else XML', async (t) => {
       const auth = { Authorization: basic('alice'), 'OCS-APIRequest': 'true' };

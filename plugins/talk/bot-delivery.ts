@@ -89,7 +89,7 @@ export class BotDelivery {
     this.reloading ??= this.bots
       .all()
       .then((all) => {
-        this.secretsByUrl.clear();
+        // No clearing: a bot remembered while this read ran must stay; uninstalled bots are forgotten by `forget`.
         for (const bot of all) this.remember(bot);
       })
       .catch((err: unknown) => this.ctx.logger.error({ err }, 'could not load bot secrets'))

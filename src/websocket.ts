@@ -18,6 +18,8 @@ export interface UpgradeRefusal {
   status: number;
   /** Plain-text body. */
   body: string;
+  /** Extra response headers (e.g. CORS). */
+  headers?: Record<string, string>;
 }
 
 /** How a plugin serves one websocket path. */
@@ -50,9 +52,13 @@ export const MAX_WEBSOCKET_PAYLOAD = 1024 * 1024;
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
-function refuse(socket: Duplex, status: number, body: string): void {
+function refuse(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
   const text = STATUS_TEXT[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // Header names and values come from plugins; CR/LF are dropped so nothing can be injected.
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k.replace(/[\r\n:]/g, '')}: ${String(v).replace(/[\r\n]/g, '')}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }
 
 /** The kernel's websocket hub. */
@@ -132,7 +138,7 @@ export class WebSocketHub {
     if (!this.isOpen()) return refuse(socket, 503, 'Service Unavailable');
     try {
       const refusal = await found.route.verify?.(req, params);
-      if (refusal) return refuse(socket, refusal.status, refusal.body);
+      if (refusal) return refuse(socket, refusal.status, refusal.body, refusal.headers);
       if (!this.isOpen()) return refuse(socket, 503, 'Service Unavailable');
       const route = found;
       this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -17,7 +17,7 @@ export interface Dialect {
   date(value: unknown): Date | null;
   /** The value to store for a timestamp: ISO 8601 text on both engines sorts and compares correctly. */
   toDate(value: Date): string;
-  /** Reads a JSON column (text on SQLite, `jsonb` on PostgreSQL). */
+  /** Reads a column created with {@link Dialect.jsonColumn} (text on SQLite, `jsonb` on PostgreSQL). */
   json<T = unknown>(value: unknown): T;
   /** The value to store in a JSON column created with {@link Dialect.jsonColumn}. */
   toJson(value: unknown): string;
@@ -51,7 +51,9 @@ export function dialectOf(knex: Knex): Dialect {
       return Number.isNaN(d.getTime()) ? null : d;
     },
     toDate: (value) => value.toISOString(),
-    json: <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T)),
+    // PostgreSQL's driver already decodes jsonb (a stored JSON string arrives as a string, not
+    // to be parsed again); SQLite keeps the text.
+    json: <T>(value: unknown): T => (pg || typeof value !== 'string' ? (value as T) : (JSON.parse(value) as T)),
     toJson: (value) => JSON.stringify(value),
     jsonColumn: (table, column) => (pg ? table.jsonb(column) : table.text(column)),
     insertId: async (db, table, row) => {

@@ -36,8 +36,8 @@ export interface PluginHttp {
   readonly routes: AnyRouteDefinition[];
   /** Hooks run on every request matching one of its paths. */
   readonly hooks: RequestHook[];
-  /** Prefixes (full paths) under which unmatched requests get the plugin's 404. */
-  readonly notFound: string[];
+  /** Prefixes (full paths) under which unmatched requests get the plugin's 404, and how to refuse them. */
+  readonly notFound: Array<{ prefix: string; refusal?: (req: Request) => HttpError }>;
 }
 
 /** A route with everything resolved and compiled. */
@@ -122,8 +122,8 @@ export class Dispatcher {
       onRequest: (hook) => {
         http.hooks.push(hook);
       },
-      notFoundUnder: (under) => {
-        http.notFound.push(joinPath(prefix, under).toLowerCase());
+      notFoundUnder: (under, refusal) => {
+        http.notFound.push({ prefix: joinPath(prefix, under).toLowerCase(), refusal });
       },
     };
   }
@@ -260,23 +260,25 @@ export class Dispatcher {
     }
     const owner = this.ownerOfUnmatched(path);
     if (owner) {
-      const err = this.isOpen() ? new HttpError(404, 'Not Found', { code: HttpErrorCodes.NOT_FOUND }) : unavailable();
-      void this.runHooksThen(owner, req, res, () => this.fail(owner.defaults.responder ?? DEFAULT_RESPONDER, req, res, err));
+      const { plugin, refusal } = owner;
+      const err = !this.isOpen() ? unavailable() : refusal ? refusal(req) : new HttpError(404, 'Not Found', { code: HttpErrorCodes.NOT_FOUND });
+      void this.runHooksThen(plugin, req, res, () => this.fail(plugin.defaults.responder ?? DEFAULT_RESPONDER, req, res, err));
       return;
     }
     next();
   };
 
   /** The plugin that owns an unmatched path: by a notFound prefix, or (while closed) by its mount prefix. */
-  private ownerOfUnmatched(path: string): PluginHttp | undefined {
+  private ownerOfUnmatched(path: string): { plugin: PluginHttp; refusal?: (req: Request) => HttpError } | undefined {
     const lower = path.toLowerCase();
     const under = (prefix: string) => lower === prefix || lower.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
     for (const plugin of this.plugins) {
-      if (plugin.notFound.some(under)) return plugin;
+      const entry = plugin.notFound.find((n) => under(n.prefix));
+      if (entry) return { plugin, refusal: entry.refusal };
     }
     if (!this.isOpen()) {
       for (const plugin of this.plugins) {
-        if (plugin.prefix && under(plugin.prefix.toLowerCase())) return plugin;
+        if (plugin.prefix && under(plugin.prefix.toLowerCase())) return { plugin };
       }
     }
     return undefined;
@@ -324,24 +326,40 @@ export class Dispatcher {
    * created on the hot path unless something in it is asynchronous.
    */
   private serve(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): void {
+    // A request is in flight until its handler has finished AND its response has closed
+    // ('close' follows 'finish' and also fires when the client goes away): a handler still
+    // running for a client that left keeps the kernel from closing the database under it.
     this.inFlight++;
-    // 'close' follows 'finish' and also fires when the client goes away: exactly once.
-    res.once('close', this.requestDone);
-    if (route.plugin.hooks.length > 0 || route.parsers.length > 0 || route.auth.length > 0) {
-      void this.serveAsync(route, rawParams, req, res);
-      return;
-    }
+    let pending = 2;
+    const settle = () => {
+      if (--pending === 0) this.requestDone();
+    };
+    res.once('close', settle);
+    let async: Promise<void> | undefined;
     try {
+      // Hooks that answer synchronously (most do: headers, CORS) keep the request on the
+      // synchronous path; the first one that returns a promise moves it to the async one.
+      const hooks = route.plugin.hooks;
+      for (let i = 0; i < hooks.length && !async; i++) {
+        const waiting = hooks[i](req, res);
+        if (isPromiseLike(waiting)) async = this.serveAsync(route, rawParams, req, res, waiting, i + 1);
+        else if (res.headersSent || res.writableEnded) return;
+      }
+      if (!async && (route.parsers.length > 0 || route.auth.length > 0)) async = this.serveAsync(route, rawParams, req, res, undefined, hooks.length);
+      if (async) return;
       if (!this.isOpen()) return this.fail(route.responder, req, res, unavailable());
       const result = this.runHandler(route, rawParams, req, res, undefined);
       if (isPromiseLike(result)) {
-        result.then(
+        async = Promise.resolve(result).then(
           (value) => this.write(route, req, res, value),
           (err: unknown) => this.handleError(route.plugin, route.responder, req, res, err),
         );
       } else this.write(route, req, res, result);
     } catch (err) {
       this.handleError(route.plugin, route.responder, req, res, err);
+    } finally {
+      if (async) void async.finally(settle);
+      else settle();
     }
   }
 
@@ -354,13 +372,15 @@ export class Dispatcher {
     }
   };
 
-  private async serveAsync(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): Promise<void> {
+  private async serveAsync(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response, pendingHook: PromiseLike<void> | undefined, nextHook: number): Promise<void> {
     const { plugin, responder } = route;
     try {
-      for (const hook of plugin.hooks) {
-        await hook(req, res);
+      if (pendingHook) await pendingHook;
+      for (let i = nextHook; i < plugin.hooks.length; i++) {
         if (res.headersSent || res.writableEnded) return;
+        await plugin.hooks[i](req, res);
       }
+      if (res.headersSent || res.writableEnded) return;
       if (!this.isOpen()) return this.fail(responder, req, res, unavailable());
       if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
       let principal: Principal | undefined;

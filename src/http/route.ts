@@ -126,6 +126,9 @@ export interface RouteRegistrar {
   add<P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined, B extends TSchema | undefined = undefined, H extends TSchema | undefined = undefined>(route: RouteDefinition<P, Q, B, H>): void;
   /** Runs `hook` on every request matching one of this plugin's paths (CORS, CSRF headers…). */
   onRequest(hook: RequestHook): void;
-  /** Answers 404 in the family's style for unmatched paths under `prefix` (relative to the mount). */
-  notFoundUnder(prefix: string): void;
+  /**
+   * Answers unmatched paths under `prefix` (relative to the mount) in the family's style:
+   * 404 `Not Found` by default, or the error `refusal` builds (redball answers 400).
+   */
+  notFoundUnder(prefix: string, refusal?: (req: Request) => HttpError): void;
 }

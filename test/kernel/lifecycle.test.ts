@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Kernel, ErrorCodes, isSwitchboardError, definePlugin, Type } from '../../src/index.js';
+import { Kernel, ErrorCodes, isSwitchboardError, definePlugin, Type, HttpError } from '../../src/index.js';
 import { startTestKernel } from '../../src/testing/index.js';
 import { recorder } from '../helpers/recorder.js';
 
@@ -193,4 +193,34 @@ t.test('two plugins claiming the same route is an error naming both', async (t) 
   const ok = new Kernel({ database: 'sqlite::memory:', logger: silent, plugins: [{ plugin: mk('one'), mount: '/1' }, { plugin: mk('two'), mount: '/2' }] });
   await ok.start();
   await ok.stop();
+});
+
+t.test('stop waits for a handler whose client already went away', async (t) => {
+  let handlerDone = 0;
+  const p = definePlugin({
+    id: 'lingering',
+    version: '1',
+    init(ctx) {
+      ctx.routes.add({
+        method: 'GET',
+        path: '/linger',
+        handler: async () => {
+          await new Promise((r) => setTimeout(r, 400));
+          handlerDone = Date.now();
+          return { late: true };
+        },
+      });
+      ctx.routes.notFoundUnder('/linger-zone', () => new HttpError(400, 'no such resource'));
+    },
+  });
+  const sb = await startTestKernel({ plugins: [p] });
+  t.teardown(sb.close);
+  t.equal((await sb.fetch('/linger-zone/x')).status, 400, 'a plugin can refuse unknown paths with its own status');
+  const abort = new AbortController();
+  const request = sb.fetch('/linger', { signal: abort.signal }).catch(() => undefined);
+  while (sb.kernel.activeRequests === 0) await new Promise((r) => setTimeout(r, 5));
+  abort.abort();
+  await request;
+  await sb.kernel.stop();
+  t.ok(handlerDone > 0 && handlerDone <= Date.now(), 'the handler finished before stop returned');
 });

@@ -11,7 +11,7 @@ const echo = definePlugin({
   init(ctx) {
     ctx.websockets.add({
       path: '/echo/:room',
-      verify: (_req, params) => (params.room === 'closed' ? { status: 400, body: 'Please request a socket first' } : undefined),
+      verify: (_req, params) => (params.room === 'closed' ? { status: 400, body: 'Please request a socket first', headers: { 'Access-Control-Allow-Origin': '*' } } : undefined),
       handler(ws, _req, params) {
         ws.on('message', (data) => ws.send(`${params.room}:${String(data)}`));
       },
@@ -26,7 +26,7 @@ function open(url: string): Promise<WebSocket> {
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (c) => (body += c));
-      res.on('end', () => reject(Object.assign(new Error(body), { status: res.statusCode })));
+      res.on('end', () => reject(Object.assign(new Error(body), { status: res.statusCode, cors: res.headers['access-control-allow-origin'] })));
     });
     ws.once('error', reject);
   });
@@ -40,7 +40,7 @@ t.test('websocket upgrades follow the lifecycle', async (t) => {
   const answer = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
   ws.send('hi');
   t.equal(await answer, 'lobby:hi');
-  await t.rejects(open(`${wsUrl}/ws/echo/closed`), { status: 400, message: 'Please request a socket first' });
+  await t.rejects(open(`${wsUrl}/ws/echo/closed`), { status: 400, message: 'Please request a socket first', cors: '*' });
   await t.rejects(open(`${wsUrl}/nowhere`), { status: 404, message: 'Not Found' });
   const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
   await sb.kernel.stop();

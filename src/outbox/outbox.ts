@@ -77,10 +77,12 @@ export interface SignerInput {
   url: string;
   /** The attempt number, from 1. */
   attempt: number;
+  /** The owner's reference given at enqueue (e.g. `bot:12`), to find the signing key. */
+  ownerRef: string | null;
 }
 
-/** Returns headers to add to an attempt (e.g. a signature). */
-export type Signer = (input: SignerInput) => Record<string, string>;
+/** Returns headers to add to an attempt (e.g. a signature); may be asynchronous (to look up a key). */
+export type Signer = (input: SignerInput) => Record<string, string> | Promise<Record<string, string>>;
 
 /** The outcome of one attempt, as reported to the owner. */
 export interface AttemptOutcome {
@@ -461,7 +463,7 @@ export class Outbox {
       result = { error: `signer '${row.signer}' of '${row.owner}' is not registered`, durationMs: 0 };
     } else {
       try {
-        if (signer) Object.assign(headers, lowerKeys(signer({ body, deliveryId: row.delivery_id, url: row.url, attempt })));
+        if (signer) Object.assign(headers, lowerKeys(await signer({ body, deliveryId: row.delivery_id, url: row.url, attempt, ownerRef: row.owner_ref })));
         result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal);
       } catch (err) {
         result = { error: err instanceof Error ? err.message : String(err), durationMs: 0 };

@@ -22,7 +22,9 @@ export interface Child {
 export function spawnTs(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
   const proc = spawn(process.execPath, [...tsNodeArgs(), path.resolve(file), ...args], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    // The loader looks for tsconfig.json from the working directory; a child running in a
+    // temporary directory must be pointed at the project's (decorator metadata lives there).
+    env: { ...process.env, TS_NODE_PROJECT: path.resolve('tsconfig.json'), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -11,9 +11,11 @@ function notifier(outcomes: AttemptOutcome[], holder: { ctx?: PluginContext }) {
     version: '1',
     init(ctx) {
       holder.ctx = ctx;
-      ctx.outbox.registerSigner('hmac', ({ body }) => {
+      ctx.outbox.registerSigner('hmac', async ({ body, ownerRef }) => {
+        // Signers may look their key up asynchronously, by the owner's reference.
+        const secret = await Promise.resolve(ownerRef === 'webhook:1' || ownerRef === null ? 'the-shared-secret' : 'other');
         const random = crypto.randomBytes(32).toString('hex');
-        return { 'x-random': random, 'x-signature': crypto.createHmac('sha256', 'the-shared-secret').update(random).update(body).digest('hex') };
+        return { 'x-random': random, 'x-signature': crypto.createHmac('sha256', secret).update(random).update(body).digest('hex') };
       });
       ctx.outbox.onAttempt((o) => void outcomes.push(o));
     },

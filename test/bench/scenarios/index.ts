@@ -2,5 +2,8 @@
 import type { Scenario } from '../harness.js';
 import { kernelScenario } from './kernel.js';
 import { outboxScenario } from './outbox.js';
+import { opsdroidScenario } from './opsdroid.js';
+import { redballScenario } from './redball.js';
+import { talkScenario } from './talk.js';
 
-export const scenarios: Scenario[] = [kernelScenario, outboxScenario];
+export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario];

@@ -17,7 +17,6 @@ export const StandaloneConfigSchema = Type.Object({
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-      publicUrl: Type.Optional(Type.String({ description: 'The URL clients use to reach this server (default http://host:port).' })),
     },
     { default: {} },
   ),

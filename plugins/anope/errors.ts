@@ -31,6 +31,7 @@ export const AnopeErrorCodes = {
   BAD_JSON: 'ANOPE_BAD_JSON',
   INVALID_VALUE: 'ANOPE_INVALID_VALUE',
   BAD_REFERENCE: 'ANOPE_BAD_REFERENCE',
+  CASCADE_TOO_DEEP: 'ANOPE_CASCADE_TOO_DEEP',
 } as const;
 
 /** An error of the anope store or routes, rendered as its plain message. */
@@ -72,3 +73,6 @@ export const badJson = (message: string = AnopeMessages.badJson) => new AnopeErr
 export const invalidValue = (field: string, why: string) => new AnopeError(400, `Invalid value for field ${field}: ${why}`, AnopeErrorCodes.INVALID_VALUE);
 /** 400 for a reference that is malformed, dangling, or of a type the field does not allow. */
 export const badReference = (message: string) => new AnopeError(400, message, AnopeErrorCodes.BAD_REFERENCE);
+/** 409 when a delete's cascade is nested deeper than the database allows (nothing was deleted). */
+export const cascadeTooDeep = () =>
+  new AnopeError(409, 'Unable to delete: the cascade is nested too deeply for the database; delete the innermost objects first', AnopeErrorCodes.CASCADE_TOO_DEEP);

@@ -40,6 +40,7 @@ export { middlewareStrategy, type AnopeAuth } from './auth.js';
 export { renderObject, type WireObject } from './json-writer.js';
 export { AnopeNames } from './sql.js';
 export { AnopeServicesToken, type AnopeServices } from './services.js';
+export type { AnopeEvents } from './events.js';
 
 /** Builds the registry: built-in types, enabled optional types, then the config's types. */
 function buildRegistry(config: AnopeConfig): AnopeTypeRegistry {
@@ -90,7 +91,7 @@ export const anopePlugin = definePlugin({
     const schema = new SchemaSync(ctx.db, ctx.dialect, names, registry, ctx.logger);
     const reader = createRowReader(ctx.db, ctx.dialect);
     ctx.onStop(() => reader.close());
-    const store = new AnopeObjectStore(ctx.db, ctx.dialect, names, registry, schema, reader);
+    const store = new AnopeObjectStore(ctx.db, ctx.dialect, names, registry, schema, reader, ctx.events);
     const tokens = new AnopeTokenStore(ctx.db, names);
     const auth = config.auth as AnopeAuth;
     if (typeof auth === 'object' && 'token' in auth) ctx.secrets.add(auth.token);

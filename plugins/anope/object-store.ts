@@ -10,6 +10,7 @@ import type { Dialect } from '../../src/index.js';
 import {
   badJson,
   badReference,
+  cascadeTooDeep,
   invalidId,
   invalidValue,
   mismatch,
@@ -22,6 +23,7 @@ import {
   AnopeMessages,
 } from './errors.js';
 import type { WireObject } from './json-writer.js';
+import type { AnopeEvents } from './events.js';
 import { IdBatcher } from './id-batcher.js';
 import { createRowReader, type RowReader } from './row-reader.js';
 import type { SchemaSync } from './schema-sync.js';
@@ -81,6 +83,7 @@ export class AnopeObjectStore {
    * @param registry - the registered types
    * @param schema - the schema synchronization (awaited before the first operation)
    * @param reader - runs the read queries (see {@link createRowReader})
+   * @param events - where changes are announced (`anope.object.*`)
    */
   constructor(
     private readonly db: Knex,
@@ -89,6 +92,7 @@ export class AnopeObjectStore {
     readonly registry: AnopeTypeRegistry,
     private readonly schema: SchemaSync,
     private readonly reader: RowReader = createRowReader(db, dialect),
+    private readonly events?: AnopeEvents,
   ) {
     this.pg = dialect.name === 'postgres';
     this.typeOfSql = `SELECT type FROM ${q(names.objects)} WHERE id = ?`;
@@ -210,8 +214,9 @@ export class AnopeObjectStore {
     const rows = inputs.map((input) => this.toColumns(sql.type, input));
     await this.ready();
     if (rows.length === 0) return [];
+    let created: string[];
     try {
-      return await this.db.transaction(async (trx) => {
+      created = await this.db.transaction(async (trx) => {
         await this.checkReferences(trx, sql.type, rows);
         const ids: string[] = [];
         if (rows.length === 1) {
@@ -234,6 +239,8 @@ export class AnopeObjectStore {
       if (this.dialect.isForeignKeyViolation(err)) throw badReference('A referenced object does not exist (it was deleted meanwhile)');
       throw err;
     }
+    if (this.events) for (const id of created) this.events.emit('anope.object.created', { type: typeName, id });
+    return created;
   }
 
   /**
@@ -260,6 +267,7 @@ export class AnopeObjectStore {
       if (this.dialect.isForeignKeyViolation(err)) throw badReference('A referenced object does not exist (it was deleted meanwhile)');
       throw err;
     }
+    this.events?.emit('anope.object.updated', { type: typeName, id: String(id), field: fieldName });
   }
 
   /**
@@ -270,17 +278,26 @@ export class AnopeObjectStore {
   async delete(typeName: string, id: number): Promise<void> {
     this.compiled(typeName);
     await this.ready();
-    const deleted = await this.db.transaction(async (trx): Promise<number> => {
-      // SQLite fires a trigger from within itself (a cascade reaching another object of the
-      // same type) only with recursive triggers on; without it such ids would stay behind.
-      if (!this.pg) await exec(trx, 'PRAGMA recursive_triggers = ON');
-      try {
-        return Number(await trx(this.names.table(typeName)).where('id', id).del());
-      } finally {
-        if (!this.pg) await exec(trx, 'PRAGMA recursive_triggers = OFF');
-      }
-    });
+    let deleted: number;
+    try {
+      deleted = await this.db.transaction(async (trx): Promise<number> => {
+        // SQLite fires a trigger from within itself (a cascade reaching another object of the
+        // same type) only with recursive triggers on; without it such ids would stay behind.
+        if (!this.pg) await exec(trx, 'PRAGMA recursive_triggers = ON');
+        try {
+          return Number(await trx(this.names.table(typeName)).where('id', id).del());
+        } finally {
+          if (!this.pg) await exec(trx, 'PRAGMA recursive_triggers = OFF');
+        }
+      });
+    } catch (err) {
+      // Hundreds of nested cascade levels exceed SQLite's trigger depth or PostgreSQL's
+      // stack; the transaction rolled back, so nothing changed.
+      if (isTooDeep(err)) throw cascadeTooDeep();
+      throw err;
+    }
     if (deleted === 0) throw await this.missing(typeName, id);
+    this.events?.emit('anope.object.deleted', { type: typeName, id: String(id) });
   }
 
   /** Counts the objects of a type (CLI, tests). */
@@ -392,6 +409,12 @@ export class AnopeObjectStore {
     this.sql.set(typeName, sql);
     return sql;
   }
+}
+
+/** True for the engines' "cascade nested too deeply" errors. */
+function isTooDeep(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '54001' || /too many levels of trigger recursion/i.test(String(e?.message));
 }
 
 /** A parsed `type:id` reference awaiting its check. */

@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import type { Knex } from 'knex';
+import sqlite3 from 'sqlite3';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { AnopeNames } from '../../../plugins/anope/index.js';
 import { startAnope, type AnopeKernel } from './fixtures/helpers.js';
@@ -19,6 +20,16 @@ async function orphans(db: Knex, sb: AnopeKernel): Promise<number> {
     n += Number(a.n) + Number(b.n);
   }
   return n;
+}
+
+/** Sets SQLite's trigger depth limit on the (one) pooled connection. */
+async function sqliteTriggerDepth(db: Knex, limit: number): Promise<void> {
+  const conn = (await db.client.acquireConnection()) as { configure(option: 'limit', id: number, value: number): void };
+  try {
+    conn.configure('limit', sqlite3.LIMIT_TRIGGER_DEPTH, limit);
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
 }
 
 const hostTypes = [
@@ -143,6 +154,29 @@ for (const kind of databaseKinds()) {
         const any = (await db.raw(`SELECT "from", "table", on_delete FROM pragma_foreign_key_list('${names.table('vhost')}') ORDER BY "from"`)) as Array<Record<string, string>>;
         t.same(any.map((f) => `${f.from} -> ${f.table} ${f.on_delete}`), ['id -> anope_objects CASCADE', 'owner -> anope_objects CASCADE'], '"any" references point at the global id table');
       }
+    });
+
+    t.test('a cascade nested deeper than the database allows is refused and changes nothing', async (t) => {
+      const owner = Number(await sb.create('account', { display: 'DeepOwner' }));
+      const base = 5_000_000;
+      // PostgreSQL runs out of stack; SQLite stops at its trigger depth limit (1000, a few
+      // levels per hop), which this test lowers to 30 so that it need not build 500 levels.
+      const depth = kind === 'sqlite' ? 40 : 1200;
+      if (kind === 'sqlite') await sqliteTriggerDepth(db, 30);
+      t.teardown(() => (kind === 'sqlite' ? sqliteTriggerDepth(db, 1000) : undefined));
+      const ids = Array.from({ length: depth }, (_, i) => base + i);
+      for (let i = 0; i < depth; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        await db(names.objects).insert(chunk.map((id) => ({ id, type: 'tag' })));
+        await db(names.table('tag')).insert(chunk.map((id) => ({ id, label: 'deep', on: id === base ? owner : id - 1 })));
+      }
+      const res = await sb.del(`/rest/account/${owner}`);
+      t.equal(res.status, 409);
+      t.equal(res.text, 'Unable to delete: the cascade is nested too deeply for the database; delete the innermost objects first');
+      t.equal((await sb.get(`/rest/account/${owner}`)).status, 200, 'the account is still there');
+      t.equal(await sb.store.count('tag'), depth, 'and every tag');
+      t.equal((await sb.del(`/rest/tag/${base + depth - 5}`)).status, 200, 'a shallower cascade works');
+      t.equal(await sb.store.count('tag'), depth - 5);
     });
 
     t.test('ids are global across types and never reused', async (t) => {

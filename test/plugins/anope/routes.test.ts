@@ -180,6 +180,21 @@ for (const kind of databaseKinds()) {
       t.match(patch.headers.get('allow'), /GET/);
     });
 
+    t.test('changes are announced on the event bus', async (t) => {
+      const seen: string[] = [];
+      const off = [
+        sb.kernel.events.on('anope.object.created', (e) => void seen.push(`created ${e.type} ${e.id}`)),
+        sb.kernel.events.on('anope.object.updated', (e) => void seen.push(`updated ${e.type} ${e.id} ${e.field}`)),
+        sb.kernel.events.on('anope.object.deleted', (e) => void seen.push(`deleted ${e.type} ${e.id}`)),
+      ];
+      t.teardown(() => off.forEach((f) => f()));
+      const id = await sb.create('newsitem', { text: 'hello' });
+      await sb.put(`/rest/newsitem/${id}/text`, 'bye');
+      await sb.put(`/rest/newsitem/${id}/bogus`, 'refused');
+      await sb.del(`/rest/newsitem/${id}`);
+      t.same(seen, [`created newsitem ${id}`, `updated newsitem ${id} text`, `deleted newsitem ${id}`], 'refused changes announce nothing');
+    });
+
     t.test('unknown paths under /rest: 404 plain string', async (t) => {
       isText(t, await sb.get('/rest/account/1/email/extra'), 404, 'Not found');
       isText(t, await sb.get('/rest'), 404, 'Not found');

@@ -17,14 +17,26 @@ import { bearerToken, hostIdentity, HttpError, safeEqual, type AuthStrategy, typ
 import { AnopeMessages } from './errors.js';
 import type { AnopeTokenStore } from './token-store.js';
 
-/** The auth policy of the plugin config. */
-export type AnopeAuth =
-  | 'none'
-  | 'tokens'
-  | 'host'
-  | { token: string }
-  | { middleware: RequestHandler }
-  | { strategy: AuthStrategy };
+/** One fixed Bearer token. */
+export interface FixedTokenAuth {
+  /** The token (at least 16 characters); it is scrubbed from every log line. */
+  token: string;
+}
+
+/** The host's own Express middleware decides (programmatic use). */
+export interface MiddlewareAuth {
+  /** Calling `next()` lets the request in; answering it refuses it; `next(err)` refuses it with `err.status`. */
+  middleware: RequestHandler;
+}
+
+/** A kernel auth strategy decides (programmatic use). */
+export interface StrategyAuth {
+  /** The strategy, e.g. `httpBasic(…)`. */
+  strategy: AuthStrategy;
+}
+
+/** The auth policy of the plugin config: `tokens` (default), `none`, `host`, or one of the objects. */
+export type AnopeAuth = 'none' | 'tokens' | 'host' | FixedTokenAuth | MiddlewareAuth | StrategyAuth;
 
 /** The 401 of the family: a plain string with a Bearer challenge. */
 export function unauthorized(scheme = 'Bearer'): HttpError {

@@ -16,6 +16,8 @@
  */
 import type { RequestHandler } from 'express';
 import { Type, type AuthStrategy, type Static } from '../../src/index.js';
+import type { AnopeAuth } from './auth.js';
+import type { FieldInput } from './type-registry.js';
 
 /** A field in the config: a bare name or a spec. */
 export const FieldConfigSchema = Type.Union([
@@ -49,13 +51,41 @@ export const AuthConfigSchema = Type.Union(
   { default: 'tokens' },
 );
 
-/** The anope plugin's config schema. */
-export const AnopeConfigSchema = Type.Object({
+const ConfigObject = Type.Object({
   auth: AuthConfigSchema,
   types: Type.Array(TypeConfigSchema, { default: [], description: 'Types to register (or extend) besides the built-in ones.' }),
   optionalTypes: Type.Array(Type.Literal('nscert'), { default: [], description: 'Built-in module types to enable that the documentation\'s type list leaves out.' }),
   pageSize: Type.Integer({ minimum: 10, maximum: 10000, default: 1000, description: 'Objects per query and write when streaming a list.' }),
 });
 
-/** The validated anope config. */
-export type AnopeConfig = Static<typeof AnopeConfigSchema>;
+/** A type in the config's `types`. */
+export interface TypeConfig {
+  /** The type's name (lower-case letters, digits and `_`). */
+  name: string;
+  /** Its fields: names, or specs with `ref`, `onDelete`, `nocase`, `indexed`. */
+  fields: FieldInput[];
+  /** Add the fields to an already registered type (e.g. `account`) instead of registering one. */
+  extend?: boolean;
+}
+
+/** The validated anope config (defaults applied). */
+export interface AnopeConfig {
+  /** Who may call the API (default `tokens`). */
+  auth: AnopeAuth;
+  /** Types to register, or to extend, besides the built-in ones. */
+  types: TypeConfig[];
+  /** Optional built-in types to enable (`nscert`). */
+  optionalTypes: Array<'nscert'>;
+  /** Objects per query and write when streaming a list (default 1000). */
+  pageSize: number;
+}
+
+// The interface documents the config; this fails to compile if it drifts from the schema.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const configMatchesSchema: Same<Static<typeof ConfigObject>['pageSize'] | Static<typeof ConfigObject>['optionalTypes'], AnopeConfig['pageSize'] | AnopeConfig['optionalTypes']> = true;
+const authMatchesSchema: Same<Static<typeof AuthConfigSchema>, AnopeAuth> = true;
+const typesMatchSchema: Static<typeof TypeConfigSchema> extends TypeConfig ? true : false = true;
+void [configMatchesSchema, authMatchesSchema, typesMatchSchema];
+
+/** The anope plugin's config schema (TypeBox; its static type is {@link AnopeConfig}). */
+export const AnopeConfigSchema = ConfigObject as unknown as ReturnType<typeof Type.Unsafe<AnopeConfig>>;

@@ -6,31 +6,53 @@ import { HttpError } from '../../src/index.js';
 
 /** The exact texts of the original's errors (and ours where it had none). */
 export const AnopeMessages = {
+  /** Any route, for a type that is not registered (404). */
   unknownType: 'Unknown type',
+  /** `?refs=` naming a type that is not registered (404). */
   unknownRefType: 'Unknown reference type',
+  /** No object with that id, or no object matching a search (404). */
   notFound: 'Not found',
+  /** The id belongs to an object of another type (404). */
   mismatch: 'Type/id mismatch',
+  /** The id is not a number (400). */
   invalidId: 'Invalid id',
+  /** The field is not one of the type's (404 on a search, 400 on a PUT). */
   noSuchField: 'No such field',
+  /** A PUT without an id and a field (400). */
   noIdOrField: 'No id and/or field',
+  /** A DELETE without an id (400). */
   noId: 'No id',
+  /** A POST body that is not JSON (400). */
   badJson: 'Unable to parse JSON',
+  /** A POST body that is JSON but not an object (400). */
   notObject: 'Unable to parse JSON: expected an object',
+  /** Missing or wrong credentials (401). */
   unauthorized: 'Unauthorized',
 } as const;
 
 /** Stable codes of the anope errors (tests assert these, not the prose). */
 export const AnopeErrorCodes = {
+  /** `Unknown type`. */
   UNKNOWN_TYPE: 'ANOPE_UNKNOWN_TYPE',
+  /** `Unknown reference type`. */
   UNKNOWN_REF_TYPE: 'ANOPE_UNKNOWN_REF_TYPE',
+  /** `Not found`. */
   NOT_FOUND: 'ANOPE_NOT_FOUND',
+  /** `Type/id mismatch`. */
   MISMATCH: 'ANOPE_TYPE_MISMATCH',
+  /** `Invalid id`. */
   INVALID_ID: 'ANOPE_INVALID_ID',
+  /** `No such field` (and `No such field <name>`). */
   NO_SUCH_FIELD: 'ANOPE_NO_SUCH_FIELD',
+  /** `No id and/or field`, `No id`. */
   NO_ID_OR_FIELD: 'ANOPE_NO_ID_OR_FIELD',
+  /** `Unable to parse JSON`. */
   BAD_JSON: 'ANOPE_BAD_JSON',
+  /** A value that cannot be stored. */
   INVALID_VALUE: 'ANOPE_INVALID_VALUE',
+  /** A reference that is malformed, dangling or of a type the field does not allow. */
   BAD_REFERENCE: 'ANOPE_BAD_REFERENCE',
+  /** A delete whose cascade is nested deeper than the database allows. */
   CASCADE_TOO_DEEP: 'ANOPE_CASCADE_TOO_DEEP',
 } as const;
 

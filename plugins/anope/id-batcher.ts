@@ -21,8 +21,14 @@ interface Waiting<R> {
   reject(err: unknown): void;
 }
 
+/** A row as a batch query returns it: with its id. */
+export interface RowWithId {
+  /** The row's id (a number on SQLite, a string for PostgreSQL's bigint). */
+  id: unknown;
+}
+
 /** Batches reads by id for one query shape. */
-export class IdBatcher<R extends { id: unknown }> {
+export class IdBatcher<R extends RowWithId> {
   private queue: Waiting<R>[] = [];
   private inFlight = 0;
 

@@ -10,7 +10,9 @@ import { listClosing, listItem, listOpening, type WireObject } from './json-writ
 /** Fetches the page of objects after an id (0 for the first). */
 export type PageFetcher = (afterId: number) => Promise<WireObject[]>;
 
+/** Resolves when the socket wants more, or at once when the client is gone. */
 function drained(res: Response): Promise<void> {
+  if (res.destroyed || res.closed || !res.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
@@ -38,9 +40,10 @@ export async function streamList(req: Request, res: Response, key: string, pageS
       empty = false;
     }
     if (page.length < pageSize) break;
+    if (res.destroyed || res.closed) return;
     if (!res.write(chunk)) await drained(res);
     chunk = '';
-    if (res.destroyed || res.writableEnded) return;
+    if (res.destroyed || res.closed || res.writableEnded) return;
     page = await fetchPage(Number(page[page.length - 1].id));
   }
   res.end(chunk + listClosing(empty));

@@ -64,6 +64,14 @@ export interface RefFilter {
   readonly id: number;
 }
 
+/** What {@link AnopeObjectStore.refsFilter} answers. */
+export interface RefsLookup {
+  /** The type whose objects are listed. */
+  refType: AnopeType;
+  /** Which of its objects: those referencing the object. */
+  filter: RefFilter;
+}
+
 /** Parses an id from a path: digits only. Throws 400 `Invalid id`. */
 export function parseId(raw: string | undefined): number {
   if (raw === undefined || !ID.test(raw)) throw invalidId();
@@ -165,7 +173,7 @@ export class AnopeObjectStore {
    * that the object exists with that type. Throws 404 `Unknown reference type`, `Not found`
    * or `Type/id mismatch`.
    */
-  async refsFilter(typeName: string, id: number, refTypeName: string): Promise<{ refType: AnopeType; filter: RefFilter }> {
+  async refsFilter(typeName: string, id: number, refTypeName: string): Promise<RefsLookup> {
     this.type(typeName);
     const refType = this.registry.get(refTypeName);
     if (!refType) throw unknownRefType();

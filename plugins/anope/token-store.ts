@@ -23,6 +23,14 @@ export interface TokenInfo {
   createdAt: string;
 }
 
+/** A token just created: the only time the token itself is visible. */
+export interface CreatedToken {
+  /** Its id, for `revoke`. */
+  id: number;
+  /** The token, for `Authorization: Bearer <token>`. */
+  token: string;
+}
+
 /** The stored API tokens of the anope plugin. */
 export class AnopeTokenStore {
   private readonly cache = new Map<string, number>();
@@ -37,7 +45,7 @@ export class AnopeTokenStore {
   ) {}
 
   /** Creates a token; the returned `token` is the only time it is visible. */
-  async create(label = ''): Promise<{ id: number; token: string }> {
+  async create(label = ''): Promise<CreatedToken> {
     const token = `anope_${randomToken(24)}`;
     const [row] = (await this.db(this.names.tokens).insert({ hash: hashToken(token), label, created_at: new Date().toISOString() }, ['id'])) as Array<{ id: unknown } | number>;
     return { id: Number(typeof row === 'object' ? row.id : row), token };

@@ -66,6 +66,8 @@ for (const kind of databaseKinds()) {
       await reader.read();
       abort.abort();
       await reader.read().catch(() => undefined);
+      for (let i = 0; i < 100 && sb.kernel.activeRequests > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      t.equal(sb.kernel.activeRequests, 0, 'the abandoned list stopped (its handler is not left waiting)');
       const again = await sb.get('/rest/newsitem');
       t.equal(JSON.parse(again.text).newsitem.length, 200);
     });

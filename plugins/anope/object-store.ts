@@ -2,8 +2,9 @@
  * The object store: typed objects with global ids, reference checks, searches, reference
  * lookups, and deletes whose cascades the database performs through its foreign keys.
  *
- * Every query of a type is built once (per type, per filter shape) and reused, and reading
- * an object, including the types of its "any" references, is one query.
+ * Every query of a type is built once (per type, per filter shape) and reused; reading an
+ * object, including the types of its "any" references, is one query, and concurrent reads
+ * by id share one batched query ({@link IdBatcher}).
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../../src/index.js';
@@ -47,7 +48,6 @@ type Row = Record<string, unknown>;
 /** Everything precomputed for one type. */
 interface TypeSql {
   readonly type: AnopeType;
-  readonly table: string;
   readonly select: string;
   readonly byId: IdBatcher<Row & { id: unknown }>;
   readonly page: string;
@@ -402,7 +402,6 @@ export class AnopeObjectStore {
     const batchSql = new Map<number, string>();
     const sql: TypeSql = {
       type,
-      table,
       select,
       byId: new IdBatcher<Row & { id: unknown }>((ids) => {
         let text = batchSql.get(ids.length);

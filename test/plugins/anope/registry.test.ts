@@ -52,12 +52,14 @@ t.test('registration is checked', async (t) => {
 
 for (const kind of databaseKinds()) {
   t.test(`${kind}: a type registered by another plugin works on every route`, async (t) => {
-    const sb = await startAnope(kind, { types: [{ name: 'greeting', fields: ['text', { name: 'to', ref: 'account', onDelete: 'null' }] }] }, { plugins: [notesPlugin] });
+    const sb = await startAnope(kind, { optionalTypes: ['nscert'], types: [{ name: 'greeting', fields: ['text', { name: 'to', ref: 'account', onDelete: 'null' }] }] }, { plugins: [notesPlugin] });
     t.teardown(sb.close);
     const types = JSON.parse((await sb.get('/rest/types')).text).types as string[];
-    t.same(types.slice(-2), ['greeting', 'note'], 'listed after the built-in types, config types first');
+    t.equal(types.length, 37);
+    t.same(types.slice(-3), ['nscert', 'greeting', 'note'], 'listed after the documented types: the optional one, config types, then the plugin\'s');
 
     const acc = await sb.create('account', { display: 'Host', greeting: 'hello' });
+    const cert = await sb.create('nscert', { nc: `account:${acc}`, mask: 'fingerprint' });
     t.same(JSON.parse((await sb.get(`/rest/account/${acc}`)).text), { display: 'Host', greeting: 'hello', id: acc }, 'an extended built-in type has the new field');
     const note = await sb.create('note', { owner: `account:${acc}`, title: 'Shopping', body: 'milk', about: `account:${acc}` });
     const other = await sb.create('note', { owner: `account:${acc}`, title: 'Other', about: `note:${note}` });
@@ -77,6 +79,7 @@ for (const kind of databaseKinds()) {
     t.equal((await sb.get(`/rest/note/${other}`)).status, 404);
     t.equal((await sb.del(`/rest/account/${acc}`)).status, 200);
     t.equal((await sb.get(`/rest/note/${note}`)).status, 404, 'the cascade reaches the plugin\'s type');
+    t.equal((await sb.get(`/rest/nscert/${cert}`)).status, 404, 'and the optional built-in type');
     t.same(JSON.parse((await sb.get(`/rest/greeting/${greet}`)).text), { text: 'hi', id: greet }, 'the config type\'s reference is nulled');
     t.equal((await sb.request('OPTIONS', `/rest/note/${note}`)).status, 204);
     t.throws(() => sb.store.registry.register({ name: 'late', fields: [] }), { name: 'TypeRegistrationError' }, 'too late once started');

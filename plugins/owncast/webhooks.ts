@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { isSwitchboardError, Tokens, type AttemptOutcome, type DeliveryInput, type PluginContext } from '../../src/index.js';
+import { ErrorCodes, isSwitchboardError, Tokens, type AttemptOutcome, type DeliveryInput, type PluginContext } from '../../src/index.js';
 import { WEBHOOK_EVENTS, type WebhookEvent } from './constants.js';
 import { badRequest } from './wire.js';
 
@@ -37,12 +37,15 @@ interface WebhookRow {
 const OWNER_REF = /^webhook:(\d+)$/;
 /** Deliveries per insert. */
 const BATCH = 500;
+/** Shortest interval between two `lastUsed` writes of one webhook. */
+const LAST_USED_RESOLUTION_MS = 1000;
 
 /** Manages webhooks and sends events to them. */
 @injectable()
 export class WebhookService {
   private readonly table: string;
   private cached: Webhook[] = [];
+  private readonly lastWritten = new Map<number, number>();
 
   /** @param ctx - the plugin's context */
   constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
@@ -114,12 +117,24 @@ export class WebhookService {
       }
     }
     if (inputs.length === 0) return 0;
+    try {
+      await this.enqueueBatches(inputs, trx);
+      return inputs.length;
+    } catch (err) {
+      if (!isSwitchboardError(err, ErrorCodes.URL_NOT_ALLOWED)) throw err;
+    }
+    // Some webhook's URL is no longer allowed (its host now resolves to a private address,
+    // or the policy changed): send to the others.
     const allowed = await this.allowedUrls(inputs);
     const sendable = inputs.filter((input) => allowed.has(input.url));
-    for (let i = 0; i < sendable.length; i += BATCH) {
-      await this.ctx.outbox.enqueueMany(sendable.slice(i, i + BATCH), trx ? { trx } : undefined);
-    }
+    await this.enqueueBatches(sendable, trx);
     return sendable.length;
+  }
+
+  private async enqueueBatches(inputs: readonly DeliveryInput[], trx?: Knex.Transaction): Promise<void> {
+    for (let i = 0; i < inputs.length; i += BATCH) {
+      await this.ctx.outbox.enqueueMany(inputs.slice(i, i + BATCH), trx ? { trx } : undefined);
+    }
   }
 
   /** The distinct URLs of `inputs` that the outbound policy allows now. */
@@ -138,13 +153,21 @@ export class WebhookService {
     return allowed;
   }
 
-  /** Records a successful delivery as the webhook's `lastUsed` (the outbox calls this). */
+  /**
+   * Records a successful delivery as the webhook's `lastUsed` (the outbox calls this after
+   * every attempt). Written at most once a second per webhook, so a busy webhook does not
+   * add a write per delivery; skipped once the kernel is stopping (the database is closing).
+   */
   async recordAttempt(outcome: AttemptOutcome): Promise<void> {
-    if (!outcome.ok) return;
+    if (!outcome.ok || this.ctx.signal.aborted) return;
     const m = OWNER_REF.exec(outcome.ownerRef ?? '');
     if (!m) return;
-    await this.ctx.db(this.table).where('id', Number(m[1])).update({ last_used: outcome.at.getTime() });
-    const hook = this.cached.find((w) => w.id === Number(m[1]));
+    const id = Number(m[1]);
+    const at = outcome.at.getTime();
+    if (at - (this.lastWritten.get(id) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+    this.lastWritten.set(id, at);
+    await this.ctx.db(this.table).where('id', id).update({ last_used: at });
+    const hook = this.cached.find((w) => w.id === id);
     if (hook) hook.lastUsed = outcome.at.toISOString();
   }
 

@@ -11,20 +11,26 @@
  * @packageDocumentation
  */
 import './events.js';
-import { definePlugin } from '../../src/index.js';
+import { definePlugin, type CliSession, type PluginContext, type PluginDescriptor, type TSchema } from '../../src/index.js';
 import { owncastCli } from './cli.js';
 import { migrations } from './migrations/001_init.js';
 import { Owncast, OwncastTokens } from './owncast.js';
-import { OwncastConfigSchema } from './plugin-config.js';
+import { OwncastConfigSchema, type OwncastConfig } from './plugin-config.js';
 import { registerRoutes } from './routes/index.js';
 
-export { OwncastConfigSchema, type OwncastConfig } from './plugin-config.js';
+export { OwncastConfigSchema, type OwncastConfig, type OwncastDefaultVariant } from './plugin-config.js';
 export { Owncast, OwncastTokens, announceOnStderr, type KeyAnnouncer } from './owncast.js';
 export { BroadcastService, BroadcastError, normalizeStreamDetails, type BroadcastStart, type BroadcastErrorCode } from './broadcasts.js';
 export type { Broadcaster, BroadcastState, StreamDetails } from './broadcast-state.js';
-export { ChatService, type PostInput } from './chat/service.js';
-export type { ChatConnections, ChatClient } from './chat/hub.js';
-export type { ChatMessage, ChatFrame, ChatClientInfo } from './chat/types.js';
+export { ChatService, messageView, chatEventData, type PostInput } from './chat/service.js';
+export { ChatHub, type ChatConnections, type ChatClient, type InboundHandler } from './chat/hub.js';
+export { MessageStore, newMessageId, type NewMessage } from './chat/message-store.js';
+export type { ChatMessage, StoredChatMessage, ChatFrame, ChatClientInfo } from './chat/types.js';
+export { SettingsStore } from './settings-store.js';
+export { BroadcastStateStore } from './broadcast-state.js';
+export { BackgroundTasks } from './background.js';
+export { EmojiDirectory, type Emoji } from './emoji.js';
+export type { StatusView } from './views.js';
 export { AccessTokenStore, type AccessToken } from './access-tokens.js';
 export { WebhookService, type Webhook } from './webhooks.js';
 export { MetricsSampler, type TimestampedValue, type HardwareStats } from './metrics.js';
@@ -32,16 +38,18 @@ export type { Settings, StreamQuality, SocialHandle, ExternalAction, S3Settings 
 export { ChatEventTypes, Scopes, WEBHOOK_EVENTS, type WebhookEvent, type ChatEventType } from './constants.js';
 export { renderChatBody, renderPageContent } from './markdown.js';
 
-/** The owncast plugin descriptor. */
-export const owncastPlugin = definePlugin({
+const ctxOf = (ctx: PluginContext<unknown>) => ctx as PluginContext<OwncastConfig>;
+
+/** The owncast plugin descriptor (its configuration is {@link OwncastConfig}). */
+export const owncastPlugin: PluginDescriptor<TSchema> = definePlugin<TSchema>({
   id: 'owncast',
   version: '0.1.0',
   description: 'Owncast 0.0.7 API: status, web chat (/entry), admin, integrations, webhooks, metrics',
   config: OwncastConfigSchema,
   migrations,
   async init(ctx) {
-    const owncast = await Owncast.create(ctx);
-    registerRoutes(ctx, owncast);
+    const owncast = await Owncast.create(ctxOf(ctx));
+    registerRoutes(ctxOf(ctx), owncast);
   },
   start(ctx) {
     ctx.container.resolve<Owncast>(OwncastTokens.Owncast).start();
@@ -49,7 +57,7 @@ export const owncastPlugin = definePlugin({
   async stop(ctx) {
     await ctx.container.resolve<Owncast>(OwncastTokens.Owncast).stop();
   },
-  cli: owncastCli,
+  cli: (command, session) => owncastCli(command, session as CliSession<OwncastConfig>),
 });
 
 export default owncastPlugin;

@@ -50,9 +50,23 @@ export class Owncast {
   readonly tasks: BackgroundTasks;
   private lastRetention = 0;
   private webConfigCache?: { revision: number; json: string };
+  /** The custom emoji. */
   readonly emoji: EmojiDirectory;
+  /** The `version` string of `/api/config`. */
   readonly version: string;
 
+  /**
+   * @param ctx - the plugin's context
+   * @param settings - the stored settings
+   * @param messages - the chat messages
+   * @param hub - this process's chat websockets
+   * @param chat - chat behaviour
+   * @param tokens - integration access tokens
+   * @param webhooks - outgoing webhooks
+   * @param state - the stored broadcast state
+   * @param broadcasts - broadcasts as the host reports them
+   * @param metrics - the metrics sampler
+   */
   private constructor(
     readonly ctx: PluginContext<OwncastConfig>,
     readonly settings: SettingsStore,

@@ -5,7 +5,7 @@
  * initial values of the settings the admin API changes (the database wins once a setting
  * has been set); the other sections tune chat, metrics and caching.
  */
-import { Type, type Static } from '../../src/index.js';
+import { Type, type Static, type TSchema } from '../../src/index.js';
 
 const StreamQualitySchema = Type.Object({
   videoPassthrough: Type.Boolean({ default: false }),
@@ -18,12 +18,11 @@ const StreamQualitySchema = Type.Object({
   cpuUsageLevel: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
 });
 
-/** The schema of the plugin's configuration, with defaults. */
-export const OwncastConfigSchema = Type.Object({
+const configSchema = Type.Object({
   streamKey: Type.Optional(
     Type.String({
-      minLength: 1,
-      description: 'The admin password (user `admin`) and stream key. Without one, a random key is generated, stored and printed once.',
+      minLength: 6,
+      description: 'The admin password (user `admin`) and stream key, at least 6 characters. Without one, a random key is generated, stored and printed once.',
     }),
   ),
   versionNumber: Type.String({ default: '0.0.7', description: 'The `versionNumber` reported by the status endpoints.' }),
@@ -99,5 +98,123 @@ export const OwncastConfigSchema = Type.Object({
   }),
 });
 
-/** The validated configuration of the plugin. */
-export type OwncastConfig = Static<typeof OwncastConfigSchema>;
+/** The schema of the plugin's configuration, with defaults (its type is {@link OwncastConfig}). */
+export const OwncastConfigSchema: TSchema = configSchema;
+
+/** An output variant of the default video settings. */
+export interface OwncastDefaultVariant {
+  /** Pass the video through. */
+  videoPassthrough: boolean;
+  /** Pass the audio through. */
+  audioPassthrough: boolean;
+  /** Video bitrate, kbps. */
+  videoBitrate: number;
+  /** Audio bitrate, kbps. */
+  audioBitrate: number;
+  /** Resized width. */
+  scaledWidth?: number;
+  /** Resized height. */
+  scaledHeight?: number;
+  /** Frames per second. */
+  framerate: number;
+  /** Hardware utilisation level, 0–5. */
+  cpuUsageLevel: number;
+}
+
+/** The validated configuration of the plugin (see the user guide for each key). */
+export interface OwncastConfig {
+  /** The admin password and stream key (a generated one is used when absent). */
+  streamKey?: string;
+  /** The `versionNumber` of the status endpoints. */
+  versionNumber: string;
+  /** Initial values of the settings the admin API changes. */
+  defaults: {
+    /** Server name. */
+    name: string;
+    /** Server summary. */
+    summary: string;
+    /** Stream title. */
+    streamTitle: string;
+    /** Logo path. */
+    logo: string;
+    /** Tags. */
+    tags: string[];
+    /** Page content (markdown). */
+    pageContent: string;
+    /** Not safe for work. */
+    nsfw: boolean;
+    /** Public URL. */
+    serverUrl: string;
+    /** ffmpeg path (informational). */
+    ffmpegPath: string;
+    /** Web port (informational). */
+    webServerPort: number;
+    /** RTMP port (informational). */
+    rtmpServerPort: number;
+    /** Latency level, 0–4. */
+    latencyLevel: number;
+    /** Video codec. */
+    videoCodec: string;
+    /** Output variants. */
+    streamOutputVariants: OwncastDefaultVariant[];
+    /** Custom CSS. */
+    customStyles: string;
+    /** Listed in the Owncast directory. */
+    directoryEnabled: boolean;
+  };
+  /** Admin API settings. */
+  admin: {
+    /** Origins that get the admin CORS headers (`*`: any). */
+    corsOrigins: string[];
+  };
+  /** Chat settings. */
+  chat: {
+    /** Window of `/api/chat` and the moderation list, hours. */
+    historyWindowHours: number;
+    /** Messages `/api/chat` returns. */
+    historyLimit: number;
+    /** Messages the moderation list returns at most. */
+    moderationLimit: number;
+    /** Longest message accepted. */
+    maxMessageLength: number;
+    /** Longest user name accepted. */
+    maxNameLength: number;
+    /** Sustained frames per second per connection. */
+    rateLimitPerSecond: number;
+    /** Frames a connection may send at once. */
+    rateLimitBurst: number;
+    /** PING and liveness interval, ms. */
+    pingIntervalMs: number;
+    /** Connections per process. */
+    maxConnections: number;
+    /** Trust `X-Forwarded-For`. */
+    trustForwardedFor: boolean;
+    /** Delete messages older than this many days (0: keep). */
+    retentionDays: number;
+  };
+  /** Metrics settings. */
+  metrics: {
+    /** Viewer sampling interval, ms. */
+    viewersIntervalMs: number;
+    /** Hardware sampling interval, ms. */
+    hardwareIntervalMs: number;
+    /** Samples kept per series. */
+    retention: number;
+    /** File system reported as `disk`. */
+    diskPath: string;
+  };
+  /** Custom emoji. */
+  emoji: {
+    /** Directory of emoji images. */
+    directory?: string;
+    /** URL path they are served under. */
+    urlPrefix: string;
+  };
+  /** How often shared state is re-read from the database, ms. */
+  refreshIntervalMs: number;
+}
+
+// The interface and the schema must agree, both ways.
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: Mutual<Static<typeof configSchema>, OwncastConfig> = true;
+void schemaMatchesInterface;

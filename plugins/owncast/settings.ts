@@ -239,7 +239,7 @@ export const SETTERS: readonly SetterDefinition[] = [
   {
     path: 'key',
     summary: 'Set the stream key (also the admin password).',
-    body: valueOf(Type.String({ minLength: 1 })),
+    body: valueOf(Type.String({ minLength: 6 })),
     apply: (b: { value: string }) => {
       if (b.value.trim() !== b.value) throw badRequest('value must not start or end with white space');
       return { streamKey: b.value };

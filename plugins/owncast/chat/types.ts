@@ -23,7 +23,12 @@ export interface StoredChatMessage extends ChatMessage {
 }
 
 /** Anything sent over the chat websocket: a message, a join, a name change, a PING. */
-export type ChatFrame = { type: string } & Record<string, unknown>;
+export interface ChatFrame {
+  /** The event type. */
+  type: string;
+  /** The other fields of the frame. */
+  [field: string]: unknown;
+}
 
 /** A connected chat client, as `/api/admin/clients` lists it. */
 export interface ChatClientInfo {

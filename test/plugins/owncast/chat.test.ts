@@ -236,5 +236,20 @@ for (const kind of databaseKinds()) {
       await new Promise((r) => setTimeout(r, 300));
       t.equal(receiver.received.length, count, 'no delivery after the delete');
     });
+
+    t.test('a webhook whose URL is no longer allowed is skipped; the others and the chat go on', async (t) => {
+      const ctx = sb.kernel.context('owncast');
+      // Stored before the policy changed (it would be refused now): the metadata address.
+      await ctx.db(ctx.table('webhooks')).insert({ url: 'http://169.254.169.254/latest', events: JSON.stringify(['CHAT']), created_at: Date.now(), last_used: null });
+      const good = (await (await post(sb, '/api/admin/webhooks/create', { url: receiver.url, events: ['CHAT'] }, admin)).json()) as any;
+      t.ok(Number.isInteger(good.id));
+      const before = received('CHAT').length;
+      alice.send({ type: 'CHAT', author: 'alice', body: 'still delivered' });
+      await bob.next((f) => f.type === 'CHAT' && f.body === '<p>still delivered</p>');
+      await until(() => received('CHAT').length === before + 1);
+      t.equal(received('CHAT').at(-1).eventData.rawBody, 'still delivered');
+      const warnings = await getJson(sb, '/api/admin/logs/warnings');
+      t.ok(warnings.some((l: any) => /webhook not sent: URL http:\/\/169\.254\.169\.254 is not allowed/.test(l.message)), 'a warning says why');
+    });
   });
 }

@@ -3,10 +3,14 @@
  * every wrong type (400 BasicResponse naming the problem, nothing changed), the POST-only
  * answer, admin auth and the stream key, CORS and preflight, and a generated stream key.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
+import { WebSocket } from 'ws';
 import { createTestDatabase, databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { owncastPlugin } from '../../../plugins/owncast/index.js';
-import { basic, bearer, getJson, KEY, post, send, startOwncast } from './fixtures/helpers.js';
+import { basic, bearer, chatClient, getJson, KEY, owncastOf, post, send, startOwncast } from './fixtures/helpers.js';
 
 const rand = () => Math.random().toString(16).slice(2, 14);
 
@@ -15,7 +19,7 @@ const WRONG: Record<string, unknown[]> = {};
 const STRINGS = ['name', 'serversummary', 'logo', 'pagecontent', 'streamtitle', 'ffmpegpath', 'serverurl', 'customstyles', 'video/codec', 'key'];
 for (const s of STRINGS) WRONG[s] = [5, true, null, ['x'], { a: 1 }];
 WRONG['name'].push('   ');
-WRONG['key'].push('', ' padded ');
+WRONG['key'].push('', 'short', ' padded ');
 WRONG['serverurl'].push('not a url', 'javascript:alert(1)');
 WRONG['video/codec'].push('lib x264;rm -rf');
 WRONG['webserverport'] = ['8080', 80.5, true, null, 0, 70000];
@@ -234,6 +238,9 @@ for (const kind of databaseKinds()) {
   t.test(`${kind}: without a configured key one is generated, stored, printed once and never logged`, async (t) => {
     const db = await createTestDatabase(kind);
     t.teardown(db.drop);
+    const emojiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-emoji-'));
+    t.teardown(() => fs.rmSync(emojiDir, { recursive: true, force: true }));
+    for (const file of ['parrot.gif', 'nicolas_cage_party.gif', 'readme.txt']) fs.writeFileSync(path.join(emojiDir, file), 'x');
     const written: string[] = [];
     const original = process.stderr.write.bind(process.stderr);
     const capture = (chunk: string | Uint8Array) => {
@@ -243,7 +250,10 @@ for (const kind of databaseKinds()) {
     const start = async () => {
       process.stderr.write = capture as typeof process.stderr.write;
       try {
-        return await startTestKernel({ database: db.url, plugins: [{ plugin: owncastPlugin, config: { admin: { corsOrigins: ['https://admin.example'] } } }] });
+        return await startTestKernel({
+          database: db.url,
+          plugins: [{ plugin: owncastPlugin, config: { admin: { corsOrigins: ['https://admin.example'] }, emoji: { directory: emojiDir }, chat: { maxConnections: 1, retentionDays: 1 } } }],
+        });
       } finally {
         process.stderr.write = original;
       }
@@ -262,6 +272,26 @@ for (const kind of databaseKinds()) {
     t.equal(cors.headers.get('access-control-allow-origin'), null, 'restricted CORS origins are honoured');
     const allowed = await first.fetch('/api/admin/status', { method: 'OPTIONS', headers: { origin: 'https://admin.example' } });
     t.equal(allowed.headers.get('access-control-allow-origin'), 'https://admin.example');
+    t.same(await getJson(first, '/api/emoji', {}), [
+      { name: 'nicolas_cage_party', emoji: '/img/emoji/nicolas_cage_party.gif' },
+      { name: 'parrot', emoji: '/img/emoji/parrot.gif' },
+    ], 'the image files of the emoji directory');
+    const only = await chatClient(first);
+    const second_ = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${first.url.replace('http', 'ws')}/entry`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+    });
+    t.equal(second_, 503, 'chat.maxConnections bounds the connections of a process');
+    await only.close();
+    const owncast = owncastOf(first);
+    await owncast.messages.insertMany([
+      { type: 'CHAT', author: 'old', body: '<p>old</p>', rawBody: 'old', at: Date.now() - 2 * 86_400_000 },
+      { type: 'CHAT', author: 'new', body: '<p>new</p>', rawBody: 'new', at: Date.now() - 60_000 },
+    ]);
+    await owncast.refresh();
+    t.same((await getJson(first, '/api/admin/chat/messages', basic(key))).map((m: any) => m.author), ['new']);
+    t.equal(await owncast.messages.count(), 1, 'chat.retentionDays deletes older messages');
     await first.close();
     written.length = 0;
     const second = await start();

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import t from 'tap';
 import YAML from 'yaml';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Compile } from 'typebox/compile';
 import { databaseKinds, type TestKernel } from '../../../src/testing/index.js';
 import { OwncastTokens, type BroadcastService } from '../../../plugins/owncast/index.js';
@@ -70,6 +71,12 @@ for (const kind of databaseKinds()) {
     t.teardown(receiver.close);
     const sb: TestKernel = await startOwncast(kind);
     t.teardown(sb.close);
+
+    t.test("the OpenAPI document built from the plugin's routes is valid", async (t) => {
+      const result = await new Validator().validate(sb.kernel.openapi() as never);
+      t.same(result.errors ?? [], [], 'no validation errors');
+      t.equal(result.valid, true);
+    });
 
     t.test('every path and method is declared', async (t) => {
       const served = sb.kernel.openapi().paths as Record<string, Record<string, unknown>>;

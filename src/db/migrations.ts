@@ -49,6 +49,44 @@ export async function runMigrations(knex: Knex, tablePrefix: string, migrations:
       down: (db: Knex) => (m.down ? m.down(db, ctx) : Promise.resolve()),
     }),
   };
-  const [, log] = (await knex.migrate.latest({ migrationSource: source, tableName: `${tablePrefix}migrations` })) as [number, string[]];
-  return log;
+  return withMigrationLock(knex, async () => {
+    const [, log] = (await knex.migrate.latest({ migrationSource: source, tableName: `${tablePrefix}migrations` })) as [number, string[]];
+    return log;
+  });
+}
+
+/** The advisory lock key every Switchboard instance takes while it migrates (PostgreSQL). */
+export const MIGRATION_LOCK_KEY = 0x5357_4d49; // "SWMI"
+
+/**
+ * Runs `fn` while no other instance migrates. Knex's own lock is taken only after it has
+ * created its migration table, so two instances starting on a fresh database could both try
+ * to create it. On PostgreSQL a session advisory lock, held on one pooled connection while the
+ * migrations run on others, makes the second instance wait and then find everything done. On
+ * SQLite the database file lock serialises writers; a lost race to create a table is retried.
+ */
+async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  const client = knex.client as { config: { client: unknown }; acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
+  const engine = String(client.config.client);
+  if (engine === 'pg' || engine === 'postgres' || engine === 'postgresql') {
+    const conn = (await client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<unknown> };
+    try {
+      await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        return await fn();
+      } finally {
+        await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !/already exists|SQLITE_BUSY|locked/i.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }

@@ -5,5 +5,6 @@ import { outboxScenario } from './outbox.js';
 import { opsdroidScenario } from './opsdroid.js';
 import { redballScenario } from './redball.js';
 import { talkScenario } from './talk.js';
+import { anopeScenario } from './anope.js';
 
-export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario];
+export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario];

@@ -14,13 +14,14 @@
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
 import { BroadcastStateStore, type Broadcaster, type BroadcastState, type StreamDetails } from './broadcast-state.js';
-import { ChatHub } from './chat/hub.js';
+import { ChatHub, type ChatConnections } from './chat/hub.js';
 import { MessageStore } from './chat/message-store.js';
 import { ChatService, messageView } from './chat/service.js';
 import type { ChatFrame, StoredChatMessage } from './chat/types.js';
 import { ChatEventTypes } from './constants.js';
 import type { OwncastConfig } from './plugin-config.js';
 import { SettingsStore } from './settings-store.js';
+import { OwncastTokens } from './tokens.js';
 import { WebhookService } from './webhooks.js';
 
 export type { Broadcaster, BroadcastState, StreamDetails } from './broadcast-state.js';
@@ -87,7 +88,8 @@ export class BroadcastService {
    * @param state - the stored broadcast state
    * @param chat - for the start/stop chat messages
    * @param messages - to relay messages written by other processes
-   * @param hub - this process's chat clients (the viewer count)
+   * @param hub - this process's chat websockets (relays)
+   * @param connections - the viewer count
    * @param webhooks - for the stream webhooks
    * @param settings - name, summary and title for the webhooks
    */
@@ -97,6 +99,7 @@ export class BroadcastService {
     private readonly chat: ChatService,
     private readonly messages: MessageStore,
     private readonly hub: ChatHub,
+    @inject(OwncastTokens.Connections) private readonly connections: ChatConnections,
     private readonly webhooks: WebhookService,
     private readonly settings: SettingsStore,
   ) {}
@@ -115,7 +118,7 @@ export class BroadcastService {
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new BroadcastError('INVALID_DETAILS', 'at must be a valid date');
     if (input.remoteAddr !== undefined && typeof input.remoteAddr !== 'string') throw new BroadcastError('INVALID_DETAILS', 'remoteAddr must be a string');
     const broadcaster: Broadcaster = { remoteAddr: input.remoteAddr ?? '', time: at.toISOString(), streamDetails: normalizeStreamDetails(input.streamDetails) };
-    const viewers = this.hub.count();
+    const viewers = this.connections.count();
     const { message, state } = await this.ctx.db.transaction(async (trx) => {
       const message = await this.chat.record({ type: ChatEventTypes.STREAM_STARTED, author: this.settings.settings.name, body: 'Stay tuned, the stream is **starting**!' }, trx);
       if (!(await this.state.markOnline(trx, broadcaster, viewers, this.ctx.instanceId, message.id))) {

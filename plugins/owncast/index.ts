@@ -14,7 +14,8 @@ import './events.js';
 import { definePlugin, type CliSession, type PluginContext, type PluginDescriptor, type TSchema } from '../../src/index.js';
 import { owncastCli } from './cli.js';
 import { migrations } from './migrations/001_init.js';
-import { Owncast, OwncastTokens } from './owncast.js';
+import { Owncast } from './owncast.js';
+import { OwncastTokens } from './tokens.js';
 import { OwncastConfigSchema, type OwncastConfig } from './plugin-config.js';
 import { registerRoutes } from './routes/index.js';
 

@@ -15,8 +15,9 @@ import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
 import type { BackgroundTasks } from './background.js';
 import { BroadcastStateStore } from './broadcast-state.js';
-import { ChatHub } from './chat/hub.js';
+import type { ChatConnections } from './chat/hub.js';
 import type { OwncastConfig } from './plugin-config.js';
+import { OwncastTokens } from './tokens.js';
 
 /** One sample. */
 export interface TimestampedValue {
@@ -66,12 +67,12 @@ export class MetricsSampler {
 
   /**
    * @param ctx - the plugin's context
-   * @param hub - this process's chat clients (the viewers)
+   * @param connections - the viewers
    * @param broadcast - the broadcast state (viewers count while online)
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<OwncastConfig>,
-    private readonly hub: ChatHub,
+    @inject(OwncastTokens.Connections) private readonly connections: ChatConnections,
     private readonly broadcast: BroadcastStateStore,
   ) {
     this.table = ctx.table('metrics');
@@ -109,7 +110,7 @@ export class MetricsSampler {
 
   /** Takes a viewer-count sample now. */
   async sampleViewers(): Promise<void> {
-    await this.store([['viewers', this.broadcast.current.online ? this.hub.count() : 0]]);
+    await this.store([['viewers', this.broadcast.current.online ? this.connections.count() : 0]]);
   }
 
   /** Takes CPU, memory and disk samples now. */

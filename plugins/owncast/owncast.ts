@@ -9,23 +9,18 @@ import { AccessTokenStore } from './access-tokens.js';
 import { BackgroundTasks } from './background.js';
 import { BroadcastStateStore } from './broadcast-state.js';
 import { BroadcastService } from './broadcasts.js';
-import { ChatHub } from './chat/hub.js';
+import { ChatHub, type ChatConnections } from './chat/hub.js';
 import { MessageStore } from './chat/message-store.js';
 import { ChatService } from './chat/service.js';
 import { EmojiDirectory } from './emoji.js';
 import { MetricsSampler } from './metrics.js';
 import type { OwncastConfig } from './plugin-config.js';
 import { SettingsStore } from './settings-store.js';
+import { OwncastTokens } from './tokens.js';
 import { statusView, versionString, webConfigView, type StatusView } from './views.js';
 import { WebhookService } from './webhooks.js';
 
-/** DI tokens under which the plugin's services can be resolved. */
-export const OwncastTokens = {
-  /** The {@link Owncast} services of the plugin (in the plugin's container). */
-  Owncast: Symbol.for('switchboard.owncast'),
-  /** The {@link BroadcastService}, provided to the host and other plugins (the kernel's root container). */
-  Broadcasts: Symbol.for('switchboard.owncast.broadcasts'),
-} as const;
+export { OwncastTokens } from './tokens.js';
 
 /** How often chat retention runs, when configured. */
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -60,6 +55,7 @@ export class Owncast {
    * @param settings - the stored settings
    * @param messages - the chat messages
    * @param hub - this process's chat websockets
+   * @param connections - where viewer counts and client lists come from (by default `hub`)
    * @param chat - chat behaviour
    * @param tokens - integration access tokens
    * @param webhooks - outgoing webhooks
@@ -72,6 +68,7 @@ export class Owncast {
     readonly settings: SettingsStore,
     readonly messages: MessageStore,
     readonly hub: ChatHub,
+    readonly connections: ChatConnections,
     readonly chat: ChatService,
     readonly tokens: AccessTokenStore,
     readonly webhooks: WebhookService,
@@ -90,11 +87,13 @@ export class Owncast {
     for (const cls of [SettingsStore, MessageStore, ChatHub, WebhookService, AccessTokenStore, BroadcastStateStore, ChatService, BroadcastService, MetricsSampler]) {
       c.registerSingleton(cls as new (...args: any[]) => unknown);
     }
+    if (!c.isRegistered(OwncastTokens.Connections)) c.registerInstance<ChatConnections>(OwncastTokens.Connections, c.resolve(ChatHub));
     const owncast = new Owncast(
       ctx,
       c.resolve(SettingsStore),
       c.resolve(MessageStore),
       c.resolve(ChatHub),
+      c.resolve<ChatConnections>(OwncastTokens.Connections),
       c.resolve(ChatService),
       c.resolve(AccessTokenStore),
       c.resolve(WebhookService),
@@ -118,7 +117,7 @@ export class Owncast {
 
     owncast.hub.setInboundHandler((client, frame) => owncast.tasks.run(() => owncast.chat.receive(client, frame)));
     ctx.events.on('owncast.chat.frame', ({ frame, messageId }) => owncast.hub.sendAll(frame, messageId));
-    owncast.hub.onCountChange((n) => {
+    owncast.connections.onCountChange((n) => {
       owncast.broadcasts.noteViewers(n).catch((err: unknown) => ctx.logger.warn({ err }, 'recording the peak viewer count failed'));
     });
     ctx.outbox.onAttempt((outcome) => owncast.webhooks.recordAttempt(outcome));
@@ -127,7 +126,7 @@ export class Owncast {
 
   /** `/api/status`. */
   status(): StatusView {
-    return statusView(this.state.current, this.hub.count(), this.settings.settings, this.ctx.config.versionNumber);
+    return statusView(this.state.current, this.connections.count(), this.settings.settings, this.ctx.config.versionNumber);
   }
 
   /** `/api/config` as JSON, rebuilt only when the settings change. */

@@ -48,7 +48,7 @@ export function adminRoutes(kit: RouteKit): void {
     tags,
     auth,
     responses: { 200: AdminStatusSchema },
-    handler: () => adminStatusView(owncast.state.current, owncast.hub.count(), owncast.settings.settings, ctx.config.versionNumber),
+    handler: () => adminStatusView(owncast.state.current, owncast.connections.count(), owncast.settings.settings, ctx.config.versionNumber),
   });
 
   kit.post(
@@ -94,7 +94,7 @@ export function adminRoutes(kit: RouteKit): void {
     tags,
     auth,
     responses: { 200: Type.Array(ClientSchema) },
-    handler: () => owncast.hub.clients(),
+    handler: () => owncast.connections.clients(),
   });
 
   const logs = (minLevel: string) => () =>

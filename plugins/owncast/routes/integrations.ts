@@ -112,7 +112,7 @@ export function integrationRoutes(kit: RouteKit): void {
     tags,
     auth: admin,
     responses: { 200: Type.Array(ClientSchema) },
-    handler: () => owncast.hub.clients(),
+    handler: () => owncast.connections.clients(),
   });
 
   kit.add({

@@ -64,7 +64,7 @@ export function publicRoutes(kit: RouteKit): void {
     responses: { 200: YpSchema, 404: { description: 'The directory is not enabled.' } },
     handler: () => {
       if (!owncast.settings.settings.directoryEnabled) return reply(404);
-      return ypView(owncast.state.current, owncast.hub.count(), owncast.settings.settings);
+      return ypView(owncast.state.current, owncast.connections.count(), owncast.settings.settings);
     },
   });
 

@@ -33,6 +33,14 @@ export interface SwitchboardEvents {
   };
   /** An outbound delivery was attempted (every attempt, successful or not). */
   'outbox.attempt': AttemptOutcome;
+  /**
+   * The cluster event bridge lost its connection and is back: cluster events sent by other
+   * instances meanwhile were missed, so per-process caches should be dropped (local only).
+   */
+  'cluster.resync': {
+    /** When the bridge was listening again. */
+    at: Date;
+  };
 }
 
 /** A name of {@link SwitchboardEvents}. */

@@ -296,6 +296,8 @@ export class Kernel {
     this.leaseService = new LeaseService(opened.knex, KERNEL_TABLE_PREFIX, this.instanceId);
     if (dialect.name === 'postgres' && this.options.cluster !== false) {
       this.bridge = new PgEventBridge(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.instanceId, this.logger.child({ component: 'cluster' }));
+      // Changes made while preparing, or by CLI commands that never start, reach the running instances.
+      this.bridge.sendOnly();
     }
     for (const record of this.ordered) {
       record.context = this.createContext(record, opened.knex, dialect);

@@ -83,10 +83,11 @@ export class WebhookService {
     return { id, url, events: unique, timestamp: new Date(now).toISOString(), lastUsed: null };
   }
 
-  /** Deletes a webhook; false when there is none with this id. */
+  /** Deletes a webhook and drops its deliveries still waiting in the outbox; false when there is none with this id. */
   async delete(id: number): Promise<boolean> {
     const n = await this.ctx.db(this.table).where('id', id).del();
     await this.load();
+    if (n > 0) await this.ctx.outbox.cancel(`webhook:${id}`);
     return n > 0;
   }
 

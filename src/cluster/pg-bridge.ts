@@ -4,7 +4,12 @@
  * must be JSON-safe (a `Date` arrives as a string). PostgreSQL limits a notification to
  * 8000 bytes, so larger payloads are stored in `swb_cluster_events` and the notification
  * carries their id. The listening connection is a dedicated client, reconnected with
- * backoff if it drops; events emitted while it is down still reach local listeners.
+ * backoff if it drops; events emitted while it is down still reach local listeners. Events
+ * other instances sent while it was down are lost, so after a reconnection the bridge emits
+ * `cluster.resync` locally: per-process caches listen to it and drop what they hold.
+ *
+ * A kernel that only runs CLI commands does not listen, but still sends: a change made by the
+ * CLI (a revoked token, an installed bot) reaches the running instances at once.
  */
 import type { Knex } from 'knex';
 import pg from 'pg';
@@ -34,6 +39,7 @@ export class PgEventBridge implements EventForwarder {
   private retryMs = 200;
   private readonly table: string;
   private connecting?: Promise<void>;
+  private connectedOnce = false;
   /** Sends and receipts run one after another, so events keep their order. */
   private sending: Promise<void> = Promise.resolve();
   private receiving: Promise<void> = Promise.resolve();
@@ -61,6 +67,14 @@ export class PgEventBridge implements EventForwarder {
     await this.connect();
   }
 
+  /**
+   * Installs itself as the bus's forwarder without listening (CLI commands): cluster events
+   * emitted here reach the other instances. {@link PgEventBridge.stop} waits for them to be sent.
+   */
+  sendOnly(): void {
+    this.bus.setForwarder(this);
+  }
+
   private connect(): Promise<void> {
     this.connecting ??= (async () => {
       const settings = (this.knex.client as { connectionSettings: string | pg.ClientConfig }).connectionSettings;
@@ -74,6 +88,12 @@ export class PgEventBridge implements EventForwarder {
       await client.query(`LISTEN ${CLUSTER_CHANNEL}`);
       this.client = client;
       this.retryMs = 200;
+      if (this.connectedOnce) {
+        // Notifications sent while we were not listening are gone: caches must start over.
+        this.logger.info('cluster event bridge reconnected; per-process caches are dropped');
+        this.receiving = this.receiving.then(() => void this.bus.emitLocal('cluster.resync', { at: new Date() }));
+      }
+      this.connectedOnce = true;
     })().finally(() => {
       this.connecting = undefined;
     });

@@ -382,9 +382,11 @@ export class Dispatcher {
       }
       if (res.headersSent || res.writableEnded) return;
       if (!this.isOpen()) return this.fail(responder, req, res, unavailable());
-      if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
       let principal: Principal | undefined;
-      if (route.auth.length > 0) principal = await this.authenticate(route.auth, req);
+      const authFirst = !route.auth.some((s) => s.needsBody);
+      if (authFirst && route.auth.length > 0) principal = await this.authenticate(route.auth, req);
+      if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
+      if (!authFirst) principal = await this.authenticate(route.auth, req);
       this.write(route, req, res, await this.runHandler(route, rawParams, req, res, principal));
     } catch (err) {
       this.handleError(plugin, responder, req, res, err);
@@ -399,6 +401,13 @@ export class Dispatcher {
     const headers = validatePart(route.headers, req.headers, true, issues);
     // Form and text bodies arrive as strings and are converted; JSON keeps its types.
     const body = validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues);
+    // NUL characters are refused everywhere: PostgreSQL cannot store them in text, and no
+    // family's contract needs them. (A raw NUL cannot reach the path or query: Node refuses it.)
+    if (req.url.includes('%00')) {
+      nulIssue('params', rawParams, issues);
+      nulIssue('query', req.query, issues);
+    }
+    if (req.body !== undefined && !Buffer.isBuffer(req.body)) nulIssue('body', req.body, issues);
     if (issues.length > 0) throw route.onValidationError(issues, req);
     req.params = params as Record<string, string>;
     return route.handler({ params, query, body, headers, principal, req, res, log: route.plugin.logger } as never);
@@ -469,6 +478,32 @@ function validatePart(validator: PartValidator | undefined, value: unknown, conv
   const result = validator.validate(input, convert);
   if (result.ok) return result.value;
   issues.push(...result.issues);
+  return undefined;
+}
+
+/** Adds an issue when a string (or key) anywhere in `value` contains a NUL character. */
+function nulIssue(location: ValidationIssue['location'], value: unknown, issues: ValidationIssue[]): void {
+  const path = nulPath(value);
+  if (path !== undefined) issues.push({ location, path, keyword: 'nul', message: `${location}${path} must not contain NUL characters` });
+}
+
+/** The JSON pointer of the first string or key containing NUL, or undefined. */
+function nulPath(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return path;
+    } else if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v[i], `${path}/${i}`]);
+      else
+        for (const key of Object.keys(v)) {
+          const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+          if (key.includes('\0')) return at;
+          stack.push([(v as Record<string, unknown>)[key], at]);
+        }
+    }
+  }
   return undefined;
 }
 

@@ -38,6 +38,13 @@ export interface OutboxOptions extends UrlPolicyOptions {
   pollIntervalMs?: number;
   /** How long delivered rows are kept, in ms (default 24 hours). */
   retentionMs?: number;
+  /**
+   * How long a claim outlives its attempt's timeout, in ms (default 30 000). A delivery
+   * claimed by an instance that dies mid-attempt is taken over by another instance once
+   * `timeoutMs + claimMarginMs` have passed since the claim; a shorter margin hands work
+   * over sooner, at the risk of a second attempt while a slow first one is still finishing.
+   */
+  claimMarginMs?: number;
 }
 
 /** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
@@ -176,6 +183,11 @@ export interface OwnerOutbox {
   dead(limit?: number): Promise<DeadDelivery[]>;
   /** Puts a dead delivery of this owner back in its lane; true when it was dead. */
   requeue(id: number): Promise<boolean>;
+  /**
+   * Drops this owner's deliveries with `ownerRef` that are not being attempted right now
+   * (e.g. a webhook was deleted); returns how many were dropped.
+   */
+  cancel(ownerRef: string): Promise<number>;
 }
 
 interface OutboxRow {
@@ -204,8 +216,8 @@ interface OutboxRow {
 
 /** How often lanes are checked for a lost head and old rows are removed (ms). */
 const SWEEP_INTERVAL_MS = 30_000;
-/** Extra time a claim holds a row beyond the attempt timeout before another instance may take it. */
-const LEASE_MARGIN_MS = 30_000;
+/** Default extra time a claim holds a row beyond the attempt timeout before another instance may take it. */
+const CLAIM_MARGIN_MS = 30_000;
 
 /** The kernel's outbox service. */
 export class Outbox {
@@ -250,6 +262,7 @@ export class Outbox {
       backoffMaxMs: options.backoffMaxMs ?? 5 * 60 * 1000,
       pollIntervalMs: options.pollIntervalMs ?? 500,
       retentionMs: options.retentionMs ?? 24 * 60 * 60 * 1000,
+      claimMarginMs: options.claimMarginMs ?? CLAIM_MARGIN_MS,
     };
   }
 
@@ -278,6 +291,7 @@ export class Outbox {
       stats: () => this.stats(owner),
       dead: (limit) => this.dead(owner, limit),
       requeue: (id) => this.requeue(id, owner),
+      cancel: (ownerRef) => this.cancel(owner, ownerRef),
     };
   }
 
@@ -357,7 +371,7 @@ export class Outbox {
          AND id = (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued')
          AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))
          RETURNING *`,
-      [this.instanceId, now + this.settings.timeoutMs + LEASE_MARGIN_MS, orderingKey, orderingKey],
+      [this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs, orderingKey, orderingKey],
     );
     return this.dialect.rows<OutboxRow>(result)[0];
   }
@@ -437,7 +451,7 @@ export class Outbox {
          WHERE ${unindexed('status')} = 'pending' AND id IN (
            SELECT id FROM ${t} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${this.dialect.skipLockedSql})
          RETURNING *`,
-      [this.instanceId, now + this.settings.timeoutMs + LEASE_MARGIN_MS, now, limit],
+      [this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs, now, limit],
     );
     return this.dialect.rows<OutboxRow>(result);
   }
@@ -471,7 +485,7 @@ export class Outbox {
     }
     if (this.abort.signal.aborted && result.status === undefined) {
       // Cut short by stop(): not an attempt. It stays in its lane and resumes after restart.
-      await this.knex(this.table).where({ id: row.id, locked_by: this.instanceId }).update({ status: 'pending', locked_by: null, locked_until: null, next_attempt_at: Date.now() });
+      await this.unclaim(row);
       return;
     }
     const ok = result.status !== undefined && isSuccess(row.success, result.status);
@@ -506,7 +520,9 @@ export class Outbox {
     if (next !== 'retry') {
       if (this.running) {
         const following = await this.advanceLane(row.ordering_key);
-        if (following) this.launch(following);
+        // stop() may have begun while we advanced: then the next delivery goes back, unattempted.
+        if (following && this.running) this.launch(following);
+        else if (following) await this.unclaim(following);
       } else await this.promote([row.ordering_key]);
     }
     if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
@@ -525,6 +541,11 @@ export class Outbox {
       durationMs: result.durationMs,
     };
     await this.report(outcome);
+  }
+
+  /** Gives a claimed delivery back, unattempted: due now, for any instance. */
+  private async unclaim(row: OutboxRow): Promise<void> {
+    await this.knex(this.table).where({ id: row.id, locked_by: this.instanceId }).update({ status: 'pending', locked_by: null, locked_until: null, next_attempt_at: Date.now() });
   }
 
   private async report(outcome: AttemptOutcome): Promise<void> {
@@ -553,7 +574,10 @@ export class Outbox {
     this.running = false;
     this.wake();
     await this.loopDone;
-    const all = () => Promise.allSettled([...this.inflight.values()]);
+    // Attempts finishing now may still add their lane's next delivery: wait until none is left.
+    const all = async () => {
+      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       all().then(() => false),
@@ -604,6 +628,16 @@ export class Outbox {
       createdAt: new Date(Number(r.created_at)),
       finishedAt: r.finished_at === null ? null : new Date(Number(r.finished_at)),
     }));
+  }
+
+  /** Drops `owner`'s waiting and dead deliveries for `ownerRef`; lanes they headed move on. */
+  async cancel(owner: string, ownerRef: string): Promise<number> {
+    const rows = (await this.knex(this.table).where({ owner, owner_ref: ownerRef }).whereIn('status', ['queued', 'pending', 'dead']).select('id', 'ordering_key')) as Array<{ id: number; ordering_key: string }>;
+    if (rows.length === 0) return 0;
+    const dropped = await this.knex(this.table).whereIn('id', rows.map((r) => r.id)).whereIn('status', ['queued', 'pending', 'dead']).del();
+    await this.promote([...new Set(rows.map((r) => r.ordering_key))]);
+    this.wake();
+    return dropped;
   }
 
   /** Puts a dead delivery back at the end of its lane with fresh attempts; true when it was dead. */

@@ -241,3 +241,23 @@ t.test('HttpErrorCodes are stable strings', async (t) => {
   t.equal(new HttpError(404, 'x').code, 'SWB_ERR_NOT_FOUND');
   t.ok(new RedballAnswer({ result: false }, ['Bot 1 is not running.']));
 });
+
+t.test('authentication comes before body parsing unless credentials may be in the body', async (t) => {
+  const p = definePlugin({
+    id: 'order',
+    version: '1',
+    init(ctx) {
+      ctx.routes.add({ method: 'POST', path: '/header-auth', accepts: 'json', auth: staticToken({ tokens: ['tok-123456'] }), handler: ({ body }) => body });
+      ctx.routes.add({ method: 'POST', path: '/form-auth', accepts: 'urlencoded', auth: apiKeyQuery({ fromBody: true, verify: (k) => (k === 'key-123456' ? { id: 'k' } : null) }), handler: () => 'ok' });
+    },
+  });
+  const sb = await startTestKernel({ plugins: [p] });
+  t.teardown(sb.close);
+  // Anonymous and malformed: refused for the missing token, not for the body.
+  const anon = await sb.fetch('/header-auth', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  t.equal(anon.status, 401);
+  const authed = await sb.fetch('/header-auth', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'tok-123456' }, body: '{not json' });
+  t.equal(authed.status, 400);
+  const form = await sb.fetch('/form-auth', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'apikey=key-123456' });
+  t.equal(form.status, 200, 'a key in the form body still works');
+});

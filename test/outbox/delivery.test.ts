@@ -226,3 +226,25 @@ t.test('the URL policy refuses disallowed URLs at enqueue with a clear error', a
   const err = await new Promise<Error | null>((r) => lookup('localhost', {}, (e) => r(e)));
   t.match(err?.message, /loopback/);
 });
+
+t.test('cancel drops the waiting deliveries of one owner reference, and the lane moves on', async (t) => {
+  const receiver = await startReceiver(() => ({ status: 503 }));
+  t.teardown(receiver.close);
+  const outcomes: AttemptOutcome[] = [];
+  const holder: { ctx?: PluginContext } = {};
+  // A long backoff: after its first failure the head waits, and is not in flight, when we cancel.
+  const sb = await startTestKernel({ plugins: [notifier(outcomes, holder)], outbox: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
+  t.teardown(sb.close);
+  const ob = holder.ctx!.outbox;
+  await ob.enqueue({ url: receiver.url, body: 'old-1', ownerRef: 'webhook:1', orderingKey: 'lane' });
+  await ob.enqueue({ url: receiver.url, body: 'old-2', ownerRef: 'webhook:1', orderingKey: 'lane' });
+  await receiver.waitFor(1);
+  await ob.enqueue({ url: receiver.url, body: 'keep', ownerRef: 'webhook:2', orderingKey: 'lane' });
+  // Let the head's attempt finish so it is waiting for a retry, not in flight.
+  while ((await ob.stats()).delivering > 0) await new Promise((r) => setTimeout(r, 10));
+  t.equal(await ob.cancel('webhook:1'), 2, 'both deliveries of the deleted webhook dropped');
+  receiver.behave(() => ({ status: 200 }));
+  while (!outcomes.some((o) => o.ok)) await new Promise((r) => setTimeout(r, 20));
+  t.same(receiver.received.filter((r) => String(r.body) !== 'old-1').map((r) => String(r.body)), ['keep'], 'only the other webhook’s delivery arrived');
+  t.equal(await ob.cancel('webhook:1'), 0);
+});

@@ -22,6 +22,7 @@ export function apiKeyQuery(options: ApiKeyQueryOptions): AuthStrategy {
   return {
     name: 'apikey',
     securityScheme: { type: 'apiKey', in: 'query', name: param },
+    needsBody: options.fromBody === true,
     async authenticate(req) {
       let key: unknown = (req.query as Record<string, unknown>)[param];
       if (key === undefined && options.fromBody && req.body && typeof req.body === 'object') {

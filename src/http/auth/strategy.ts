@@ -56,6 +56,12 @@ export interface AuthStrategy {
   readonly securityScheme?: SecuritySchemeObject;
   /** Scopes the route requires (OpenAPI security requirement). */
   readonly scopes?: readonly string[];
+  /**
+   * True when the credentials may be in the body (a form field): the body is then parsed
+   * before authentication. Otherwise authentication comes first, so an anonymous client
+   * cannot make the server parse its body.
+   */
+  readonly needsBody?: boolean;
   /** Returns the principal, or throws an HttpError (401/403/…) to refuse. */
   authenticate(req: Request, ctx: AuthContext): Principal | Promise<Principal>;
 }

@@ -111,9 +111,16 @@ export class RoomStore {
     return rows.map((row: Record<string, unknown>) => ({ room: toRoom(row), attendee: toAttendee(row, 'a_') }));
   }
 
-  /** Records a new message as the conversation's latest activity. */
+  /**
+   * Records a new message as the conversation's latest activity, unless a newer message got
+   * there first: messages posted at once commit in any order (PostgreSQL), and the room must
+   * end with the newest one, not with whichever committed last.
+   */
   async touch(db: Db, roomId: number, messageId: number, at: number): Promise<void> {
-    await db(this.table).where({ id: roomId }).update({ last_activity: at, last_message_id: messageId });
+    await db(this.table)
+      .where({ id: roomId })
+      .andWhere((q) => q.whereNull('last_message_id').orWhere('last_message_id', '<', messageId))
+      .update({ last_activity: at, last_message_id: messageId });
   }
 
   /** Deletes a conversation (attendees, messages, reactions and bot set-ups go with it). */

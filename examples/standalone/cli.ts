@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `switchboard` command: `start`, `migrate`, `openapi`, `hash-password`, and every
  * bundled plugin's own subcommands (`switchboard <plugin> …`). Built on commander.
@@ -8,9 +7,8 @@ import { addPluginCommands, hashPassword, Kernel, type CliOutput } from '../../s
 import { createStandalone, enabledPlugins, VERSION } from './app.js';
 import { loadStandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
-import { runStandalone } from './main.js';
+import { runStandalone } from './run.js';
 import { bundledPlugins } from './plugins.js';
-import { isMainModule } from './is-main.js';
 
 /** Options of {@link buildCli}, for tests. */
 export interface CliOptions {
@@ -80,9 +78,3 @@ function findConfigOption(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-if (isMainModule(import.meta.url)) {
-  buildCli().parseAsync(process.argv).catch((err: Error) => {
-    process.stderr.write(`switchboard: ${err.message}\n`);
-    process.exit(1);
-  });
-}

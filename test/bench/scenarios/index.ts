@@ -6,5 +6,7 @@ import { opsdroidScenario } from './opsdroid.js';
 import { redballScenario } from './redball.js';
 import { talkScenario } from './talk.js';
 import { anopeScenario } from './anope.js';
+import { owncastScenario } from './owncast.js';
+import { startupScenario } from './startup.js';
 
-export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario];
+export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario, owncastScenario, startupScenario];

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+/** The `switchboard` command's entry point (see `cli.ts`). */
+import { buildCli } from './cli.js';
+
+buildCli()
+  .parseAsync(process.argv)
+  .catch((err: Error) => {
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    process.exit(1);
+  });

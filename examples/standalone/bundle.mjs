@@ -1,0 +1,29 @@
+// Bundles the compiled standalone server (dist/examples/standalone/main.js) into one ES
+// module, dist/bundle/standalone.mjs, with esbuild. Loading one module instead of several
+// hundred (TypeBox alone is ~700 files) makes `npm start` start several times faster.
+// Decorator metadata is already in tsc's output, so bundling keeps it.
+// Native and optional drivers stay outside the bundle and load from node_modules.
+import { build } from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+await build({
+  entryPoints: [path.join(root, 'dist/examples/standalone/main.js')],
+  outfile: path.join(root, 'dist/bundle/standalone.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  // Smaller source parses faster at every start; names are kept for stack traces and DI errors.
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+  // The SQLite driver is native; the rest are optional drivers knex or pg load only if present.
+  external: ['sqlite3', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
+  // CommonJS dependencies inside an ES module bundle still call require().
+  banner: {
+    js: "import { createRequire as __swbCreateRequire } from 'node:module'; const require = __swbCreateRequire(import.meta.url);",
+  },
+});

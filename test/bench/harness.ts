@@ -145,6 +145,22 @@ export function startServer(kind: BenchServerKind, config?: unknown, cwd?: strin
   });
 }
 
+/**
+ * The `plugins` section of a standalone config with every bundled plugin on (issue 9 measures
+ * each family on the standalone server with all plugins running); `own` gives the measured
+ * family's own section and replaces the default one.
+ */
+export function allPlugins(own: Record<string, unknown>): Record<string, unknown> {
+  return {
+    opsdroid: {},
+    redball: { apiKeys: ['bench-redball-key-all-plugins-0123'] },
+    talk: {},
+    anope: { auth: { token: 'bench-anope-token-all-plugins-0123' } },
+    owncast: { streamKey: 'bench-owncast-stream-key' },
+    ...own,
+  };
+}
+
 /** Formats a ratio against a target, e.g. `ratio >= 0.90`. */
 export function atLeast(value: number, target: number): { target: string; ok: boolean } {
   return { target: `>= ${target}`, ok: value >= target };

@@ -1,5 +1,5 @@
 /**
- * anope: the object API on the standalone server (SQLite, only the anope plugin enabled),
+ * anope: the object API on the standalone server (SQLite, all five plugins running),
  * at several data sizes (1k, 10k, 100k accounts; `--quick`: 1k, 10k), each in its own
  * database seeded beforehand through an in-process kernel, with one account referenced by a
  * tenth as many access entries:
@@ -15,9 +15,8 @@
  */
 import { Kernel } from '../../../src/index.js';
 import { anopePlugin, AnopeObjects, type AnopeObjectStore } from '../../../plugins/anope/index.js';
-import { atLeast, atMost, type BenchContext, type Figure, type Scenario } from '../harness.js';
+import { allPlugins, atLeast, atMost, type BenchContext, type Figure, type Scenario } from '../harness.js';
 
-const OTHERS_DISABLED = { opsdroid: { enabled: false }, redball: { enabled: false }, talk: { enabled: false }, owncast: { enabled: false } };
 const TOKEN = 'anope-bench-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const PASS = 'sha256:55ad6396a287df38967de578cbf92788faea8c94cd7d0e4f55eb45257921d75b:3df6978927389fb71a560a232572e5871bd072752eca27f159dc1fdc2462411c';
@@ -87,7 +86,7 @@ export const anopeScenario: Scenario = {
     for (const size of sizes) {
       ctx.log(`anope: seeding ${size} accounts`);
       const db = await seed(ctx, size);
-      const server = await ctx.startServer('standalone', { database: { url: db.url }, plugins: { anope: { auth: { token: TOKEN } }, ...OTHERS_DISABLED } });
+      const server = await ctx.startServer('standalone', { database: { url: db.url }, plugins: allPlugins({ anope: { auth: { token: TOKEN } } }) });
       const label = size >= 1000 ? `${size / 1000}k` : String(size);
       try {
         const base = `${server.url}/rest`;

@@ -1,14 +1,13 @@
 /**
- * opsdroid: `GET /stats/` throughput on the standalone server (SQLite), with only the
- * opsdroid plugin enabled. The database is seeded beforehand with the stats rows of 50
+ * opsdroid: `GET /stats/` throughput on the standalone server (SQLite), with all five
+ * plugins running. The database is seeded beforehand with the stats rows of 50
  * earlier instances, so the endpoint reports a real sum; it must stay ≥ 0.5 of a bare
  * Express route's throughput with p99 under 5× p50.
  */
 import { Kernel } from '../../../src/index.js';
 import { opsdroidPlugin } from '../../../plugins/opsdroid/index.js';
-import { atLeast, atMost, type Scenario } from '../harness.js';
+import { allPlugins, atLeast, atMost, type Scenario } from '../harness.js';
 
-const OTHERS_DISABLED = { redball: { enabled: false }, talk: { enabled: false }, anope: { enabled: false }, owncast: { enabled: false } };
 
 /** Seeds stats rows of earlier instances through an in-process kernel on the same file. */
 async function seed(url: string, instances: number): Promise<number> {
@@ -37,7 +36,7 @@ export const opsdroidScenario: Scenario = {
   async run(ctx) {
     const url = `sqlite:${ctx.scratch('opsdroid')}/db.sqlite`;
     const seeded = await seed(url, ctx.quick ? 10 : 50);
-    const server = await ctx.startServer('standalone', { database: { url }, plugins: { opsdroid: {}, ...OTHERS_DISABLED } });
+    const server = await ctx.startServer('standalone', { database: { url }, plugins: allPlugins({ opsdroid: {} }) });
     try {
       const target = `${server.url}/stats/`;
       const body = (await (await fetch(target)).json()) as { messages: { total_parsed: number } };

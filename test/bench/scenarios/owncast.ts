@@ -1,5 +1,5 @@
 /**
- * Owncast, on the standalone server over SQLite with only the owncast plugin enabled:
+ * Owncast, on the standalone server over SQLite with all five plugins running:
  *
  * - `GET /api/status` throughput (target ≥ 0.5 of bare Express, p99 < 5 × p50);
  * - an integration chat send (`POST /api/integrations/chat/user`) with 10 CHAT webhooks
@@ -18,10 +18,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Kernel } from '../../../src/index.js';
 import { owncastPlugin, OwncastTokens, type Owncast } from '../../../plugins/owncast/index.js';
-import { atLeast, atMost, type BenchContext, type Figure, type Scenario } from '../harness.js';
+import { allPlugins, atLeast, atMost, type BenchContext, type Figure, type Scenario } from '../harness.js';
 
 const KEY = 'bench-owncast-stream-key';
-const OTHERS_DISABLED = { opsdroid: { enabled: false }, redball: { enabled: false }, talk: { enabled: false }, anope: { enabled: false } };
 const ADMIN = { Authorization: `Basic ${Buffer.from(`admin:${KEY}`).toString('base64')}`, 'Content-Type': 'application/json' };
 const WEBHOOKS = 10;
 
@@ -80,7 +79,7 @@ function serverConfig(url: string) {
   return {
     database: { url },
     webhooks: { allow: ['127.0.0.0/8'] },
-    plugins: { ...OTHERS_DISABLED, owncast: { streamKey: KEY } },
+    plugins: allPlugins({ owncast: { streamKey: KEY } }),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import { Kernel } from '../../../src/index.js';
 import { BotConfigStore, BotStore, redballPlugin, RunStore } from '../../../plugins/redball/index.js';
-import { atLeast, atMost, type Figure, type Scenario } from '../harness.js';
+import { allPlugins, atLeast, atMost, type Figure, type Scenario } from '../harness.js';
 
 const KEY = 'bench-redball-key-0123456789abcdef';
 const BOTS = 50;
@@ -50,13 +50,7 @@ export const redballScenario: Scenario = {
     await seed(url);
     const server = await ctx.startServer('standalone', {
       database: { url },
-      plugins: {
-        opsdroid: { enabled: false },
-        talk: { enabled: false },
-        anope: { enabled: false },
-        owncast: { enabled: false },
-        redball: { apiKeys: [KEY], botsDir: `${dir}/bots` },
-      },
+      plugins: allPlugins({ redball: { apiKeys: [KEY], botsDir: `${dir}/bots` } }),
     });
     const figures: Figure[] = [];
     try {

@@ -10,7 +10,7 @@
  */
 import { Kernel } from '../../../src/index.js';
 import { talkApi, talkPlugin } from '../../../plugins/talk/index.js';
-import { atLeast, atMost, type Figure, type Scenario } from '../harness.js';
+import { allPlugins, atLeast, atMost, type Figure, type Scenario } from '../harness.js';
 
 const MODERATOR = { id: 'moderator', password: 'bench-moderator-password', displayName: 'Bench Moderator' };
 const BOTS = 10;
@@ -51,12 +51,7 @@ export const talkScenario: Scenario = {
     const server = await ctx.startServer('standalone', {
       database: { url },
       users: [{ id: MODERATOR.id, password: MODERATOR.password, displayName: MODERATOR.displayName }],
-      plugins: {
-        opsdroid: { enabled: false },
-        redball: { enabled: false },
-        anope: { enabled: false },
-        owncast: { enabled: false },
-      },
+      plugins: allPlugins({}),
     });
     const figures: Figure[] = [];
     try {

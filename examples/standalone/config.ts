@@ -38,6 +38,9 @@ export const StandaloneConfigSchema = Type.Object({
       timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
       maxAttempts: Type.Optional(Type.Integer({ minimum: 1 })),
       concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+      claimMarginMs: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'How long a claim on a delivery outlives its attempt timeout before another instance may take it over (default 30000).' }),
+      ),
     },
     { default: {} },
   ),

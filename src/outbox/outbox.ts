@@ -446,12 +446,16 @@ export class Outbox {
     const t = this.table;
     // Rows whose claim expired (their instance died mid-attempt) become due again.
     await this.knex(t).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
+    // The candidates are picked once, in a materialized CTE: as a plain `IN (SELECT … LIMIT n
+    // FOR UPDATE SKIP LOCKED)`, PostgreSQL may rescan the subquery for every row it updates,
+    // skipping the rows it has just locked each time, and claim far more than `limit`.
     const result = await this.knex.raw(
-      `UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
-         WHERE ${unindexed('status')} = 'pending' AND id IN (
+      `WITH due AS MATERIALIZED (
            SELECT id FROM ${t} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${this.dialect.skipLockedSql})
+         UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
+         WHERE ${unindexed('status')} = 'pending' AND id IN (SELECT id FROM due)
          RETURNING *`,
-      [this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs, now, limit],
+      [now, limit, this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs],
     );
     return this.dialect.rows<OutboxRow>(result);
   }

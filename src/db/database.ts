@@ -86,6 +86,36 @@ function withSqliteSettings(config: Knex.Config): Knex.Config {
   };
 }
 
+/** The parts of a Knex transaction that {@link beginImmediate} touches. */
+interface KnexTransactionInternals {
+  begin(conn: unknown): Promise<unknown>;
+  query(conn: unknown, sql: string): Promise<unknown>;
+}
+
+/**
+ * Makes every top-level transaction of a SQLite Knex instance start with `BEGIN IMMEDIATE`.
+ *
+ * Knex begins SQLite transactions with a plain (deferred) `BEGIN`: the transaction reads
+ * first and asks for the write lock at its first write. When another process (the CLI
+ * beside a running server) has written in between, SQLite cannot upgrade the stale read
+ * snapshot and fails at once with `SQLITE_BUSY`, without waiting for the busy timeout — a
+ * request that reads then writes in a transaction answered 500. `BEGIN IMMEDIATE` takes
+ * the write lock first, waiting up to the busy timeout for the other process. Within this
+ * process nothing changes: its SQLite pool has one connection, so transactions already run
+ * one at a time. Nested transactions (savepoints) are left alone.
+ */
+function beginImmediate(knex: Knex): void {
+  const client = knex.client as { transaction(...args: unknown[]): KnexTransactionInternals };
+  const create = client.transaction;
+  // `this` is kept: a transaction's own client (an object inheriting from this one) must
+  // create its nested transactions as savepoints.
+  client.transaction = function (this: unknown, ...args: unknown[]) {
+    const trx = create.apply(this, args);
+    trx.begin = (conn) => trx.query(conn, 'BEGIN IMMEDIATE;');
+    return trx;
+  };
+}
+
 /** Opens the database described by `option`, or adopts the host's Knex instance. */
 export function openDatabase(option: DatabaseOption): OpenedDatabase {
   if (isKnexInstance(option)) return { knex: option, owned: false };
@@ -93,5 +123,7 @@ export function openDatabase(option: DatabaseOption): OpenedDatabase {
   if (!config || typeof config !== 'object' || !config.client) {
     throw new SwitchboardError(ErrorCodes.INVALID_DATABASE, 'Database config needs a client (sqlite3 or pg)');
   }
-  return { knex: knexFactory(withSqliteSettings(config)), owned: true };
+  const knex = knexFactory(withSqliteSettings(config));
+  if (config.client === 'sqlite3' || config.client === 'sqlite') beginImmediate(knex);
+  return { knex, owned: true };
 }

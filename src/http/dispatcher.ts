@@ -18,6 +18,7 @@ import { HttpError, HttpErrorCodes, isHttpError, Reply, type ValidationIssue } f
 import { jsonResponder } from './responders/json.js';
 import type { Responder } from './responder.js';
 import type { AnyRouteDefinition, BodyKind, HttpMethod, RequestHook, RouteDefaults, RouteRegistrar } from './route.js';
+import { RefusalLog } from './refusal-log.js';
 import { compilePart, validationError, type PartValidator } from './validation.js';
 
 type AnyRoute = AnyRouteDefinition;
@@ -96,6 +97,7 @@ export class Dispatcher {
   private dynamic: CompiledRoute[] = [];
   private compiled: CompiledRoute[] = [];
   private inFlight = 0;
+  private readonly refusals = new RefusalLog();
   private idleWaiters: Array<() => void> = [];
 
   /**
@@ -384,9 +386,9 @@ export class Dispatcher {
       if (!this.isOpen()) return this.fail(responder, req, res, unavailable());
       let principal: Principal | undefined;
       const authFirst = !route.auth.some((s) => s.needsBody);
-      if (authFirst && route.auth.length > 0) principal = await this.authenticate(route.auth, req);
+      if (authFirst && route.auth.length > 0) principal = await this.authenticate(route, req);
       if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
-      if (!authFirst) principal = await this.authenticate(route.auth, req);
+      if (!authFirst) principal = await this.authenticate(route, req);
       this.write(route, req, res, await this.runHandler(route, rawParams, req, res, principal));
     } catch (err) {
       this.handleError(plugin, responder, req, res, err);
@@ -428,15 +430,17 @@ export class Dispatcher {
     }
   }
 
-  private async authenticate(strategies: readonly AuthStrategy[], req: Request): Promise<Principal> {
+  /** Runs the route's strategies (the first that accepts wins); a refusal is logged, without credentials. */
+  private async authenticate(route: CompiledRoute, req: Request): Promise<Principal> {
     let first: unknown;
-    for (const strategy of strategies) {
+    for (const strategy of route.auth) {
       try {
         return await strategy.authenticate(req, this.authContext);
       } catch (err) {
         first ??= err;
       }
     }
+    this.refusals.note(route.plugin.logger, req, first, route.plugin.id);
     throw first;
   }
 
@@ -498,7 +502,7 @@ function nulPath(value: unknown): string | undefined {
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v[i], `${path}/${i}`]);
       else
         for (const key of Object.keys(v)) {
-          const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+          const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000')}`;
           if (key.includes('\0')) return at;
           stack.push([(v as Record<string, unknown>)[key], at]);
         }

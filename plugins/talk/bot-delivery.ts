@@ -10,9 +10,10 @@
  * - only 200 and 202 count as delivered; every failed attempt raises the bot's
  *   `error_count` and sets `last_error_date` and `last_error_message`.
  *
- * The signer runs synchronously inside the outbox, so the secrets of installed bots are
- * kept in memory by URL (a bot's URL is unique): loaded at start, refreshed whenever a bot
- * is read for a delivery, installed or removed, and reloaded when an unknown URL shows up.
+ * The signer finds the bot's secret by the delivery's owner reference (`bot:<id>`): a bot
+ * id's secret never changes (a bot is reinstalled under a new id), so secrets are kept in
+ * memory by id once read, and a delivery enqueued by another instance, for a bot installed
+ * there or by the CLI, is signed after one lookup instead of failing its first attempt.
  */
 import crypto from 'node:crypto';
 import type { Request } from 'express';
@@ -59,6 +60,7 @@ export function isWebhookUrl(url: string): boolean {
 @injectable()
 export class BotDelivery {
   private readonly secretsByUrl = new Map<string, string>();
+  private readonly secretsById = new Map<number, string>();
   private reloading?: Promise<void>;
 
   /**
@@ -72,16 +74,29 @@ export class BotDelivery {
 
   /** Registers the signer and the attempt listener with the outbox (once, at init). */
   register(): void {
-    this.ctx.outbox.registerSigner(BOT_SIGNER, ({ body, url }) => {
-      const secret = this.secretsByUrl.get(url);
-      if (secret === undefined) {
-        void this.reload();
-        throw new Error('No installed bot has this URL any more (or it was installed by another instance moments ago)');
-      }
+    this.ctx.outbox.registerSigner(BOT_SIGNER, async ({ body, url, ownerRef }) => {
+      const secret = await this.secretFor(url, ownerRef);
+      if (secret === undefined) throw new Error('No installed bot has this URL any more');
       const random = talkRandom();
       return { 'X-Nextcloud-Talk-Random': random, 'X-Nextcloud-Talk-Signature': talkSignature(secret, random, body) };
     });
     this.ctx.outbox.onAttempt((outcome) => this.onAttempt(outcome));
+  }
+
+  /** The secret of the bot a delivery is for: by its id (`bot:<id>`) when known, else by URL. */
+  private async secretFor(url: string, ownerRef: string | null): Promise<string | undefined> {
+    const id = /^bot:(\d+)$/.exec(ownerRef ?? '')?.[1];
+    if (id === undefined) {
+      if (!this.secretsByUrl.has(url)) await this.reload();
+      return this.secretsByUrl.get(url);
+    }
+    const botId = Number(id);
+    const known = this.secretsById.get(botId);
+    if (known !== undefined) return known;
+    const bot = await this.bots.byId(botId);
+    if (!bot) return undefined;
+    this.remember(bot);
+    return bot.secret;
   }
 
   /** Loads every bot's secret (and registers it for log scrubbing). */
@@ -100,14 +115,16 @@ export class BotDelivery {
   }
 
   /** Keeps a bot's secret for signing and scrubs it from logs. */
-  remember(bot: Pick<BotRow, 'url' | 'secret'>): void {
+  remember(bot: Pick<BotRow, 'url' | 'secret'> & { id?: number }): void {
     this.ctx.secrets.add(bot.secret);
     this.secretsByUrl.set(bot.url, bot.secret);
+    if (bot.id !== undefined) this.secretsById.set(bot.id, bot.secret);
   }
 
   /** Forgets an uninstalled bot's secret. */
-  forget(bot: Pick<BotRow, 'url'>): void {
+  forget(bot: Pick<BotRow, 'url'> & { id?: number }): void {
     this.secretsByUrl.delete(bot.url);
+    if (bot.id !== undefined) this.secretsById.delete(bot.id);
   }
 
   /**

@@ -8,9 +8,10 @@
  * `cache.ttlMs` (default 1 s; an expired answer may still be served once while it is being
  * re-read, so for at most about twice that); every change this process makes to conversations,
  * participants or bots clears the cache at once and emits `talk.cache.invalidate` with
- * `cluster: true`, so that other instances clear theirs too once the event bridge
- * forwards it. Changes made elsewhere (another instance without the bridge, the CLI) are
- * visible after about two TTLs at the latest.
+ * `cluster: true`, so that other instances (on PostgreSQL) clear theirs too — also after a
+ * change made by the CLI, whose kernel sends cluster events. Where nothing forwards events
+ * (SQLite, where the CLI is another process), such changes are visible after about two TTLs
+ * at the latest; after the bridge reconnects (`cluster.resync`) the cache starts over.
  */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
@@ -36,6 +37,8 @@ export class ListingCache {
   /** Clears the cache when any instance announces a change (once, at init). */
   listen(): void {
     this.ctx.events.on('talk.cache.invalidate', () => this.clear());
+    // The cluster bridge reconnected: invalidations sent meanwhile were missed.
+    this.ctx.events.on('cluster.resync', () => this.clear());
   }
 
   private key(token: string, actorType: string, actorId: string): string {

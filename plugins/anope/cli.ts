@@ -39,7 +39,7 @@ export function registerCli(command: Command, session: CliSession<AnopeConfig>):
     );
   token
     .command('revoke <id>')
-    .description('revoke a token (running servers stop accepting it within seconds)')
+    .description('revoke a token (running servers stop accepting it at once on PostgreSQL, within 5 s on SQLite)')
     .action((id: string) =>
       session.run(async (ctx) => {
         const { tokens } = ctx.container.resolve<AnopeServices>(SERVICES);

@@ -94,7 +94,7 @@ export const anopePlugin = definePlugin({
     const reader = createRowReader(ctx.db, ctx.dialect);
     ctx.onStop(() => reader.close());
     const store = new AnopeObjectStore(ctx.db, ctx.dialect, names, registry, schema, reader, ctx.events);
-    const tokens = new AnopeTokenStore(ctx.db, names);
+    const tokens = new AnopeTokenStore(ctx.db, names, ctx.events);
     const auth = config.auth as AnopeAuth;
     if (typeof auth === 'object' && 'token' in auth) ctx.secrets.add(auth.token);
     ctx.provide(AnopeTypes, registry);
@@ -107,6 +107,8 @@ export const anopePlugin = definePlugin({
     // Every plugin's init has run: the types are complete, the tables can be made.
     await store.ready();
     if (ctx.config.auth !== 'tokens') return;
+    tokens.listen();
+    ctx.onStop(() => tokens.close());
     const generated = await tokens.generateFirst();
     if (generated) {
       ctx.secrets.add(generated);

@@ -1,12 +1,21 @@
 /**
  * API tokens kept in the database (the default auth policy): only their SHA-256 hashes are
  * stored, a token is shown once when it is created, and verification is cached for a few
- * seconds so that a request costs no query while a revocation (from the CLI or another
- * instance) still takes effect within {@link TOKEN_CACHE_MS}.
+ * seconds so that a request costs no query. A revocation announces `anope.tokens.revoked`
+ * cluster-wide, so on PostgreSQL every running instance forgets its verified tokens at once,
+ * also when the CLI revoked; otherwise (SQLite, where the CLI is another process) it takes
+ * effect within {@link TOKEN_CACHE_MS}.
  */
 import type { Knex } from 'knex';
-import { hashToken, randomToken } from '../../src/index.js';
+import { hashToken, randomToken, type EventBus } from '../../src/index.js';
 import type { AnopeNames } from './sql.js';
+
+declare module '../../src/index.js' {
+  interface SwitchboardEvents {
+    /** An API token was revoked (emitted cluster-wide, also by the CLI): cached verifications are dropped. */
+    'anope.tokens.revoked': { at: number };
+  }
+}
 
 /** How long a verified token is trusted without asking the database again. */
 export const TOKEN_CACHE_MS = 5000;
@@ -34,15 +43,39 @@ export interface CreatedToken {
 /** The stored API tokens of the anope plugin. */
 export class AnopeTokenStore {
   private readonly cache = new Map<string, number>();
+  private generation = 0;
+  private unsubscribe: Array<() => void> = [];
 
   /**
    * @param db - the shared Knex handle
    * @param names - the plugin's table names
+   * @param events - the kernel's event bus (revocations are announced and heard through it)
    */
   constructor(
     private readonly db: Knex,
     private readonly names: AnopeNames,
+    private readonly events?: Pick<EventBus, 'on' | 'emit'>,
   ) {}
+
+  /** Forgets verified tokens whenever any instance (or the CLI) revokes one (server start). */
+  listen(): void {
+    if (!this.events || this.unsubscribe.length > 0) return;
+    this.unsubscribe.push(
+      this.events.on('anope.tokens.revoked', () => this.clear()),
+      // The cluster bridge reconnected: revocations sent meanwhile were missed.
+      this.events.on('cluster.resync', () => this.clear()),
+    );
+  }
+
+  /** Stops listening (server stop). */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private clear(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   /** Creates a token; the returned `token` is the only time it is visible. */
   async create(label = ''): Promise<CreatedToken> {
@@ -60,7 +93,8 @@ export class AnopeTokenStore {
   /** Revokes a token; false when there was none with that id. */
   async revoke(id: number): Promise<boolean> {
     const deleted = await this.db(this.names.tokens).where('id', id).del();
-    this.cache.clear();
+    this.clear();
+    this.events?.emit('anope.tokens.revoked', { at: Date.now() }, { cluster: true });
     return deleted > 0;
   }
 
@@ -70,11 +104,14 @@ export class AnopeTokenStore {
     const until = this.cache.get(hash);
     const now = Date.now();
     if (until !== undefined && until > now) return true;
+    const generation = this.generation;
     const row = await this.db(this.names.tokens).where('hash', hash).first('id');
     if (!row) {
       this.cache.delete(hash);
       return false;
     }
+    // A revocation while this read ran: the read may predate it; ask again, remember nothing.
+    if (generation !== this.generation) return (await this.db(this.names.tokens).where('hash', hash).first('id')) !== undefined;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(hash, now + TOKEN_CACHE_MS);
     return true;

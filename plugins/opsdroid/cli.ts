@@ -51,6 +51,8 @@ export function opsdroidCli(command: Command, session: CliSession<OpsdroidConfig
         const type = moduleType(typeArg, session);
         if (type === null) return 2;
         const removed = await ctx.container.resolve(ModuleConfigStore).remove(type, name);
+        // Running instances (on PostgreSQL) reload at once.
+        if (removed > 0) ctx.events.emit('opsdroid.modules.reset', { instanceId: ctx.instanceId }, { cluster: true });
         session.out(`forgot the changes of ${removed} module${removed === 1 ? '' : 's'}`);
       }),
     );

@@ -58,8 +58,16 @@ declare module '../../src/index.js' {
     'opsdroid.parsed': OpsdroidParsedEvent;
     /** A module's configuration changed through the command center (cluster-wide). */
     'opsdroid.module.changed': OpsdroidModuleChangedEvent;
+    /** Stored changes were forgotten by `switchboard opsdroid reset` (cluster-wide): every instance reloads them. */
+    'opsdroid.modules.reset': { instanceId: string };
   }
 }
+
+/**
+ * How long the claim on one scheduled run of a crontab skill lives: far longer than any
+ * clock skew between instances, so only one instance ever runs it.
+ */
+export const CRON_CLAIM_MS = 10 * 60 * 1000;
 
 /** What the runtime is built from. */
 export interface OpsdroidRuntimeOptions {
@@ -340,6 +348,9 @@ export class Opsdroid implements ResponseSink {
     this.ctx.events.on('opsdroid.module.changed', (change) => {
       if (change.instanceId !== this.ctx.instanceId) return this.applyRemoteChange(change.type, change.name);
     });
+    // Changes this instance may have missed: the CLI's reset, or a reconnected cluster bridge.
+    this.ctx.events.on('opsdroid.modules.reset', () => this.resync());
+    this.ctx.events.on('cluster.resync', () => this.resync());
     await this.parseEvent(null);
   }
 
@@ -436,6 +447,17 @@ export class Opsdroid implements ResponseSink {
   private async runCron(skillName: string, matcher: CrontabMatcher, timezone: string, at: Date): Promise<void> {
     const entry = this.entries.skills.get(skillName);
     if (this.state !== 'running' || !entry?.enabled || !this.isParserEnabled('crontab')) return;
+    if (this.ctx.clustered) {
+      // Every instance has the schedule; exactly one of them runs each scheduled time.
+      let mine: boolean;
+      try {
+        mine = await this.ctx.leases.once(`opsdroid:cron:${skillName}:${matcher.crontab}:${timezone}:${at.toISOString()}`, CRON_CLAIM_MS);
+      } catch (err) {
+        this.ctx.logger.error({ err, skill: skillName }, `could not claim the scheduled run of skill '${skillName}' at ${at.toISOString()}; skipped`);
+        return;
+      }
+      if (!mine) return;
+    }
     try {
       await matcher.handler(this.bot(skillName), entry.view as SkillConfig, { crontab: matcher.crontab, timezone, scheduledAt: at });
     } catch (err) {
@@ -653,6 +675,45 @@ export class Opsdroid implements ResponseSink {
     });
   }
 
+  /**
+   * Reads every stored change again and applies what differs from what runs here (after
+   * `switchboard opsdroid reset`, or when cluster events may have been missed).
+   */
+  resync(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.state !== 'running') return;
+      const stored = new Map((await this.options.overrides.all()).map((o) => [`${o.type}\u0000${o.name}`, o.config]));
+      for (const type of MODULE_TYPES) {
+        const names = new Set([...this.entries[type].keys()]);
+        for (const key of stored.keys()) if (key.startsWith(`${type}\u0000`)) names.add(key.slice(type.length + 1));
+        for (const name of names) {
+          if (!this.isAvailable(type, name)) continue;
+          const override = stored.get(`${type}\u0000${name}`);
+          const existing = this.entries[type].get(name);
+          if (stableJson(existing?.override) === stableJson(override)) continue;
+          if (existing && !override && !Object.hasOwn(this.ctx.config[type], name)) {
+            // Added through the command center only, and that change is forgotten: it goes away.
+            existing.enabled = false;
+            await this.reload(existing);
+            this.entries[type].delete(name);
+            this.views.delete(type);
+            continue;
+          }
+          const entry = existing ?? this.entry(type, name, {});
+          try {
+            this.setOverride(entry, override);
+          } catch (err) {
+            this.ctx.logger.error({ err, type, name }, "ignoring stored changes that no longer match the module's schema");
+            continue;
+          }
+          this.entries[type].set(name, entry);
+          this.views.delete(type);
+          await this.reload(entry);
+        }
+      }
+    });
+  }
+
   private async reload(entry: ModuleEntry): Promise<void> {
     if (this.state !== 'running') return;
     switch (entry.type) {
@@ -688,4 +749,11 @@ export class Opsdroid implements ResponseSink {
     this.changes = run.catch(() => undefined);
     return run;
   }
+}
+
+/** JSON with object keys sorted, to compare configurations whatever order their keys came in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

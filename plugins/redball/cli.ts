@@ -4,8 +4,8 @@
  * - `apikey create [--name <label>]` prints a new key once; only its hash is stored.
  * - `apikey list` shows the stored keys' ids, labels, creation dates and fingerprints —
  *   never a key.
- * - `apikey revoke <id>` deletes a stored key (a running server stops accepting it within a
- *   second).
+ * - `apikey revoke <id>` deletes a stored key (running servers stop accepting it at once on
+ *   PostgreSQL, within a second on SQLite).
  */
 import type { Command } from 'commander';
 import type { CliSession } from '../../src/index.js';

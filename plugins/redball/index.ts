@@ -24,6 +24,7 @@ import { migrations } from './migrations/index.js';
 import { registerRoutes } from './routes.js';
 import { BotRunner } from './runner/bot-runner.js';
 import { BotModuleResolver } from './runner/module-resolver.js';
+import { BotOwnership } from './runner/ownership.js';
 import { ApiKeyStore } from './stores/api-key-store.js';
 import { BotConfigStore } from './stores/bot-config-store.js';
 import { BotListCache } from './stores/bot-list-cache.js';
@@ -40,6 +41,12 @@ declare module '../../src/index.js' {
     'redball.bot.stopped': { botId: number; name: string; error?: string };
     /** Bots or their runs changed (emitted cluster-wide): cached bot lists are dropped. */
     'redball.bots.changed': { at: number };
+    /** Asks the instance running a bot to stop it (emitted cluster-wide by a stop on another instance). */
+    'redball.bot.stop-requested': { botId: number };
+    /** A stopping instance released its bots (emitted cluster-wide): the others take them over now. */
+    'redball.bots.released': { instanceId: string };
+    /** API keys were created or revoked (emitted cluster-wide, also by the CLI): cached keys are dropped. */
+    'redball.apikeys.changed': { at: number };
   }
 }
 
@@ -62,6 +69,13 @@ export const RedballConfigSchema = Type.Object(
       description: "How long a bot has to return after its stop signal before its thread is terminated, ms. Keep it under the host's stop timeout.",
     }),
     startTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'How long loading a bot module may take, ms.' }),
+    leaseMs: Type.Integer({
+      minimum: 500,
+      maximum: 600_000,
+      default: 15_000,
+      description:
+        'Several instances on one PostgreSQL: how long the lease of a running bot lasts without renewal, ms. It is renewed every fifth of this; if the instance running a bot dies, another instance takes the bot over once the lease has run out.',
+    }),
   },
   { default: {} },
 );
@@ -81,8 +95,9 @@ function services(ctx: PluginContext<RedballConfig>) {
   const runs = c.resolve(RunStore);
   const keys = c.resolve(ApiKeyStore);
   const resolver = new BotModuleResolver(ctx.config.botsDir);
+  const ownership = new BotOwnership(ctx, ctx.config.leaseMs);
   const runner = new BotRunner(
-    { bots, types, config, auths, runs, resolver, logger: ctx.logger, events: ctx.events },
+    { bots, types, config, auths, runs, resolver, logger: ctx.logger, events: ctx.events, ownership },
     { stopGraceMs: ctx.config.stopGraceMs, startTimeoutMs: ctx.config.startTimeoutMs },
   );
   c.registerInstance(BotStore, bots);
@@ -112,15 +127,15 @@ export const redballPlugin = definePlugin({
   },
   async start(ctx) {
     ctx.container.resolve(BotListCache).listen();
-    const runner = ctx.container.resolve(BotRunner);
-    if (ctx.config.autoRun) await runner.startAutoRun();
-    else await ctx.container.resolve(RunStore).resetStale();
+    ctx.container.resolve(ApiKeyStore).listen();
+    await ctx.container.resolve(BotRunner).begin(ctx.config.autoRun);
   },
   async stop(ctx) {
     try {
       await ctx.container.resolve(BotRunner).stopAll();
     } finally {
       ctx.container.resolve(BotListCache).close();
+      ctx.container.resolve(ApiKeyStore).close();
     }
   },
   cli: redballCli,
@@ -131,6 +146,7 @@ export default redballPlugin;
 export { API_BASE, registerRoutes, type RedballServices } from './routes.js';
 export { BotRunner, type StartResult, type RunnerOptions } from './runner/bot-runner.js';
 export { BotModuleResolver, moduleNameProblem } from './runner/module-resolver.js';
+export { BotOwnership } from './runner/ownership.js';
 export { BUILTIN_BOT_TYPES, heartbeat, type BuiltinBot } from './runner/builtin-bots.js';
 export type { BotRunContext, BotRunFunction, BotLogger, BotRedditAuth, DetailedState } from './runner/bot-api.js';
 export { ApiKeyStore, API_KEY_CACHE_MS, type ApiKeyInfo } from './stores/api-key-store.js';
@@ -138,6 +154,6 @@ export { BotStore, type BotView, type BotRecord, type NewBot } from './stores/bo
 export { BotTypeStore, botTypeName, type BotType } from './stores/bot-type-store.js';
 export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMode } from './stores/bot-config-store.js';
 export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
-export { RunStore } from './stores/run-store.js';
+export { RunStore, type RunRow, type Fence } from './stores/run-store.js';
 export { BotListCache } from './stores/bot-list-cache.js';
 export { checkSettingsDocument, SETTING_TYPES, type SettingInput, type SettingType } from './settings.js';

@@ -11,6 +11,14 @@
  *   and shown in its detailedState.
  * - Operations on one bot are serialized; `stopAll` (kernel stop) stops every bot at once and
  *   refuses new starts.
+ *
+ * With several instances on one PostgreSQL (see {@link BotOwnership}), a bot runs where its
+ * lease is held: a start elsewhere answers once the holder runs it, a stop elsewhere asks the
+ * holder (a cluster event) and waits for the run to be recorded as stopped. A watcher renews
+ * this instance's leases every fifth of `leaseMs`, stops a bot whose lease or run record it
+ * lost (the run's writes are fenced with the instance id), and takes over bots recorded as
+ * running whose lease expired (their instance died). A stopping instance hands its bots over
+ * to the others; the last one records them as stopped.
  */
 import type { EventBus, Logger } from '../../../src/index.js';
 import { NotFound } from '../errors.js';
@@ -22,6 +30,7 @@ import { withError, type RunStore } from '../stores/run-store.js';
 import type { DetailedState } from './bot-api.js';
 import { BotProcess, type BotLogLine, type BotOutcome } from './bot-process.js';
 import type { BotModuleResolver } from './module-resolver.js';
+import type { BotOwnership } from './ownership.js';
 
 /** The largest detailedState kept, as JSON characters. */
 export const MAX_STATE_CHARS = 64 * 1024;
@@ -33,6 +42,11 @@ export interface RunnerOptions {
   /** How long loading a bot module may take, ms. */
   startTimeoutMs: number;
 }
+
+/** How often the watcher runs, as a fraction of the lease time. */
+const WATCH_FRACTION = 5;
+/** How often a caller waiting for another instance looks at the run record, ms. */
+const REMOTE_POLL_MS = 50;
 
 /** The stores and services the runner uses. */
 export interface RunnerDeps {
@@ -52,6 +66,8 @@ export interface RunnerDeps {
   logger: Logger;
   /** The event bus. */
   events: EventBus;
+  /** Bot leases and instance membership (several instances). */
+  ownership: BotOwnership;
 }
 
 /** The answer to a start: it runs, or why it does not. */
@@ -71,6 +87,7 @@ class RunRecorder {
     private readonly botId: number,
     private readonly runs: RunStore,
     private readonly log: Logger,
+    private readonly instanceId: string,
   ) {}
 
   /** The last state the bot published. */
@@ -99,7 +116,7 @@ class RunRecorder {
     this.queued = true;
     this.enqueue('the state', async () => {
       this.queued = false;
-      if (this.latest) await this.runs.saveState(this.botId, this.latest);
+      if (this.latest) await this.runs.saveState(this.botId, this.latest, { fence: this.instanceId });
     });
   }
 
@@ -115,6 +132,11 @@ interface RunningBot {
   recorder: RunRecorder;
   /** Resolves once the end of the run is recorded. */
   finished: Promise<void>;
+  /**
+   * How the run ends: `stop` records it as stopped; `handover` keeps it recorded as running
+   * (another instance takes it over); `lost` writes nothing (another instance owns it now).
+   */
+  ending: 'stop' | 'handover' | 'lost';
 }
 
 /** Starts, stops and watches bots. */
@@ -122,7 +144,14 @@ export class BotRunner {
   private readonly running = new Map<number, RunningBot>();
   private readonly live = new Set<BotProcess>();
   private readonly locks = new Map<number, Promise<unknown>>();
+  /** Bots being started here (their lease is held and renewed while they load). */
+  private readonly starting = new Set<number>();
+  /** When each lease held here runs out, unless renewed (local clock). */
+  private readonly leaseUntil = new Map<number, number>();
   private closing = false;
+  private watchTimer?: NodeJS.Timeout;
+  private watching?: Promise<void>;
+  private unsubscribe: Array<() => void> = [];
 
   /**
    * @param deps - stores and services
@@ -158,12 +187,15 @@ export class BotRunner {
     return next;
   }
 
-  /** Starts a bot (a running bot is fine). Throws {@link NotFound} for an unknown bot. */
+  /**
+   * Starts a bot (a running bot is fine, here or on another instance). Throws
+   * {@link NotFound} for an unknown bot.
+   */
   start(botId: number): Promise<StartResult> {
     return this.exclusive(botId, () => this.startNow(botId));
   }
 
-  /** Stops a bot; false when it was not running. */
+  /** Stops a bot, here or on the instance running it; false when it was not running. */
   stop(botId: number): Promise<boolean> {
     return this.exclusive(botId, () => this.stopNow(botId));
   }
@@ -176,10 +208,34 @@ export class BotRunner {
     });
   }
 
+  /**
+   * Begins serving (kernel start). A single server, or the first instance of a cluster that
+   * is starting, marks as stopped the runs nothing runs any more (with several instances:
+   * those whose lease nobody holds) and, with `autoRun`, starts the bots marked autoRun. An
+   * instance joining a running cluster leaves both to it. With several instances the watcher
+   * then starts: it renews leases and takes over the bots of instances that died.
+   */
+  async begin(autoRun: boolean): Promise<void> {
+    const { ownership, runs, logger, events } = this.deps;
+    const joining = await ownership.othersAlive();
+    await ownership.heartbeat();
+    if (!joining) {
+      const reset = await runs.resetStale(ownership);
+      if (reset > 0) logger.info({ reset }, 'bots recorded as running by a previous process are marked stopped');
+      if (autoRun) await this.startAutoRun();
+    }
+    if (!ownership.clustered) return;
+    this.unsubscribe.push(
+      events.on('redball.bot.stop-requested', (e) => {
+        if (this.running.has(e.botId) || this.starting.has(e.botId)) void this.exclusive(e.botId, () => this.stopLocal(e.botId)).catch((err: unknown) => logger.error({ err, bot: e.botId }, `bot ${e.botId} could not be stopped`));
+      }),
+      events.on('redball.bots.released', () => this.watchSoon()),
+    );
+    this.watchSoon();
+  }
+
   /** Starts every bot marked autoRun (in the background; failures are logged). */
-  async startAutoRun(): Promise<void> {
-    const reset = await this.deps.runs.resetStale();
-    if (reset > 0) this.deps.logger.info({ reset }, 'bots recorded as running by a previous process are marked stopped');
+  private async startAutoRun(): Promise<void> {
     for (const id of await this.deps.bots.autoRunIds()) {
       void this.start(id).then(
         (result) => {
@@ -190,18 +246,137 @@ export class BotRunner {
     }
   }
 
-  /** Stops every bot (kernel stop) and refuses new starts. */
+  /**
+   * Stops every bot (kernel stop) and refuses new starts. With other instances alive, the
+   * bots stay recorded as running and their leases are released, so the others take them
+   * over at once; the last instance records them as stopped.
+   */
   async stopAll(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.watchTimer);
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.watching;
+    const { ownership, logger, events } = this.deps;
+    let handover = false;
+    if (ownership.clustered && this.running.size + this.starting.size > 0) {
+      handover = await ownership.othersAlive().catch(() => false);
+    }
+    if (handover) for (const entry of this.running.values()) entry.ending = 'handover';
     await Promise.all([...this.live].map((p) => p.stop(this.options.stopGraceMs)));
     await Promise.all([...this.running.values()].map((r) => r.finished));
     await Promise.all([...this.locks.values()]);
+    if (handover) {
+      logger.info('bots handed over to the other instances');
+      events.emit('redball.bots.released', { instanceId: ownership.instanceId }, { cluster: true });
+    }
+    await ownership.leave().catch((err: unknown) => logger.warn({ err }, 'could not leave the cluster membership'));
   }
 
-  private async startNow(botId: number): Promise<StartResult> {
+  private watchSoon(delayMs = 0): void {
+    if (this.closing) return;
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => {
+      this.watching ??= this.watch()
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'the bot lease watcher failed; retrying'))
+        .finally(() => {
+          this.watching = undefined;
+          this.watchSoon(Math.max(50, Math.floor(this.deps.ownership.leaseMs / WATCH_FRACTION)));
+        });
+    }, delayMs);
+    this.watchTimer.unref();
+  }
+
+  /**
+   * One round of the watcher: keep this instance's membership and leases alive, stop the
+   * bots this instance no longer owns, take over the bots nobody holds any more.
+   */
+  private async watch(): Promise<void> {
+    const { ownership, runs, logger } = this.deps;
+    await ownership.heartbeat();
+    const tick = ownership.leaseMs / WATCH_FRACTION;
+    // The runs started (and recorded) before this round; a bot starting now is left alone.
+    const entries = new Map([...this.running].filter(([id]) => !this.starting.has(id)));
+    for (const id of [...entries.keys(), ...this.starting]) {
+      if (this.closing) return;
+      let held: boolean;
+      try {
+        held = await ownership.acquire(id);
+      } catch (err) {
+        // The database is unreachable: keep running only while the lease surely lasts.
+        held = (this.leaseUntil.get(id) ?? 0) - tick > Date.now();
+        logger.warn({ err, bot: id }, `could not renew the lease of bot ${id}`);
+      }
+      if (held) this.leaseUntil.set(id, Date.now() + ownership.leaseMs);
+      else this.lose(entries.get(id), 'its lease was taken by another instance');
+    }
+    const rows = await runs.rows([...entries.keys()]);
+    for (const run of rows) {
+      if (run.status !== 'running' || run.instanceId !== ownership.instanceId) this.lose(entries.get(run.botId), 'its run was stopped or taken over elsewhere');
+    }
+    const recorded = new Set(rows.map((r) => r.botId));
+    for (const [id, entry] of entries) if (!recorded.has(id)) this.lose(entry, 'it was deleted');
+    if (this.closing) return;
+    for (const id of await runs.runningExcept([...this.running.keys(), ...this.starting])) {
+      if (this.closing) return;
+      if ((await ownership.holder(id)) !== undefined) continue;
+      logger.info({ bot: id }, `taking over bot ${id}: the instance that ran it is gone`);
+      void this.exclusive(id, () => this.startNow(id, { takeover: true })).then(
+        (result) => {
+          if (result.ok) logger.info({ bot: id }, `bot ${id} taken over`);
+          else if (result.error) logger.error({ bot: id }, `bot ${id} could not be taken over: ${result.error}`);
+        },
+        (err: unknown) => logger.error({ err, bot: id }, `bot ${id} could not be taken over`),
+      );
+    }
+  }
+
+  /** Ends a run here without writing it: another instance owns it now (or it is gone). */
+  private lose(entry: RunningBot | undefined, why: string): void {
+    // Only the very run that was looked at: a bot stopped and started again meanwhile is a new run.
+    if (!entry || this.running.get(entry.id) !== entry || entry.ending !== 'stop') return;
+    entry.ending = 'lost';
+    this.deps.logger.warn({ bot: entry.id }, `bot ${entry.id} (${entry.name}) is stopped here: ${why}`);
+    void entry.process.stop(this.options.stopGraceMs);
+  }
+
+  private async startNow(botId: number, options: { takeover?: boolean } = {}): Promise<StartResult> {
     if (this.closing) return { ok: false, error: 'Switchboard is stopping; bots cannot start now.' };
     if (this.running.has(botId)) return { ok: true };
+    const { ownership } = this.deps;
+    const deadline = Date.now() + this.options.startTimeoutMs + 2000;
+    for (;;) {
+      if (await ownership.acquire(botId)) break;
+      // Another instance holds the bot: it runs there, or is being started there.
+      if (options.takeover) return { ok: false, error: '' };
+      const holder = await ownership.holder(botId);
+      const run = await this.deps.runs.row(botId);
+      if (!run) throw new NotFound(`Bot ${botId} was not found.`);
+      if (holder !== undefined && (run.instanceId === holder && run.status === 'running')) return { ok: true };
+      if (Date.now() > deadline) return { ok: true };
+      await new Promise((r) => setTimeout(r, REMOTE_POLL_MS));
+    }
+    this.leaseUntil.set(botId, Date.now() + ownership.leaseMs);
+    this.starting.add(botId);
+    let result: StartResult | undefined;
+    try {
+      result = await this.startOwned(botId, options);
+      return result;
+    } finally {
+      this.starting.delete(botId);
+      if (!result?.ok) {
+        this.leaseUntil.delete(botId);
+        await ownership.release(botId).catch((err: unknown) => this.deps.logger.warn({ err, bot: botId }, `could not release the lease of bot ${botId}`));
+      }
+    }
+  }
+
+  private async startOwned(botId: number, options: { takeover?: boolean }): Promise<StartResult> {
     const { bots, types, config, auths, runs, resolver, logger } = this.deps;
+    if (options.takeover) {
+      // Taken over only while it is still meant to run (not stopped meanwhile).
+      const run = await runs.row(botId);
+      if (run?.status !== 'running') return { ok: false, error: '' };
+    }
     const bot = await bots.record(botId);
     if (!bot) throw new NotFound(`Bot ${botId} was not found.`);
     const type = await types.get(bot.botType);
@@ -211,7 +386,7 @@ export class BotRunner {
     const settings = await config.forRun(botId);
     const redditAuth = await auths.forBot(bot.redditAuth);
     const log = logger.child({ bot: botId, botName: bot.name });
-    const recorder = new RunRecorder(botId, runs, log);
+    const recorder = new RunRecorder(botId, runs, log, this.deps.ownership.instanceId);
     let process: BotProcess;
     try {
       process = this.spawn(botId, bot, type, resolved.url, settings, redditAuth, recorder, log);
@@ -244,9 +419,12 @@ export class BotRunner {
       process,
       recorder,
       finished: process.done.then((outcome) => this.finished(entry, outcome, log)),
+      ending: 'stop',
     };
     this.running.set(botId, entry);
     await recorder.flush();
+    // A load that outlasted the lease may have lost the bot to another instance.
+    if (!(await this.deps.ownership.acquire(botId))) this.lose(entry, 'its lease was taken by another instance while it loaded');
     log.info(`bot ${botId} (${bot.name}) started: ${resolved.location}`);
     this.deps.events.emit('redball.bot.started', { botId, name: bot.name });
     return { ok: true };
@@ -289,6 +467,20 @@ export class BotRunner {
 
   private async finished(entry: RunningBot, outcome: BotOutcome, log: Logger): Promise<void> {
     this.live.delete(entry.process);
+    if (entry.ending !== 'stop') {
+      // Lost: another instance owns the run. Handed over: it stays recorded as running.
+      if (entry.ending === 'handover') {
+        const last = entry.recorder.lastState;
+        if (last) entry.recorder.enqueue('the last state', () => this.deps.runs.saveState(entry.id, last, { fence: this.deps.ownership.instanceId }));
+        await entry.recorder.flush();
+        await this.deps.ownership.release(entry.id).catch((err: unknown) => log.warn({ err }, `could not release the lease of bot ${entry.id}`));
+      } else await entry.recorder.flush();
+      log.info(`bot ${entry.id} (${entry.name}) stopped here (${entry.ending === 'lost' ? 'owned elsewhere now' : 'handed over'})`);
+      if (this.running.get(entry.id) === entry) this.running.delete(entry.id);
+      this.leaseUntil.delete(entry.id);
+      this.deps.events.emit('redball.bot.stopped', { botId: entry.id, name: entry.name });
+      return;
+    }
     let error: string | undefined;
     let state = entry.recorder.lastState;
     switch (outcome.kind) {
@@ -305,17 +497,41 @@ export class BotRunner {
         state = withError(state ?? { summary: { text: '', html: '', markdown: '' } }, outcome.message, new Date().toISOString());
         break;
     }
-    entry.recorder.enqueue('the stop', () => this.deps.runs.markStopped(entry.id, state, error));
+    entry.recorder.enqueue('the stop', () => this.deps.runs.markStopped(entry.id, state, error, { fence: this.deps.ownership.instanceId }));
     await entry.recorder.flush();
+    await this.deps.ownership.release(entry.id).catch((err: unknown) => log.warn({ err }, `could not release the lease of bot ${entry.id}`));
     if (this.running.get(entry.id) === entry) this.running.delete(entry.id);
+    this.leaseUntil.delete(entry.id);
     this.deps.events.emit('redball.bot.stopped', { botId: entry.id, name: entry.name, ...(error ? { error } : {}) });
   }
 
-  private async stopNow(botId: number): Promise<boolean> {
+  private async stopLocal(botId: number): Promise<boolean> {
     const entry = this.running.get(botId);
     if (!entry) return false;
     await entry.process.stop(this.options.stopGraceMs);
     await entry.finished;
+    return true;
+  }
+
+  private async stopNow(botId: number): Promise<boolean> {
+    if (await this.stopLocal(botId)) return true;
+    const { ownership, runs, events } = this.deps;
+    if (!ownership.clustered) return false;
+    const run = await runs.row(botId);
+    if (run?.status !== 'running') return false;
+    if ((await ownership.holder(botId)) !== undefined) {
+      // It runs on another instance: ask it, and wait for the run to be recorded as stopped.
+      events.emit('redball.bot.stop-requested', { botId }, { cluster: true });
+      const deadline = Date.now() + this.options.stopGraceMs + 2000;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, REMOTE_POLL_MS));
+        const now = await runs.row(botId);
+        if (now?.status !== 'running') return true;
+      }
+    }
+    // Nobody holds it (its instance died), or its instance does not answer: record it as
+    // stopped here. An instance still running it sees that on its next watch and stops it.
+    await runs.markStopped(botId, undefined, undefined, run.instanceId === null ? {} : { fence: run.instanceId });
     return true;
   }
 }

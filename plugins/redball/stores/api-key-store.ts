@@ -3,9 +3,11 @@
  * (`apiKeys`) and from the CLI (`switchboard redball apikey create`). Only SHA-256 hashes are
  * stored; a presented key is hashed and compared in constant time with every known hash.
  *
- * The hashes of CLI-created keys are cached for {@link API_KEY_CACHE_MS}, so a key created or
- * revoked by the CLI (another process) takes effect on a running server within that time
- * without a database query per request.
+ * The hashes of CLI-created keys are cached for {@link API_KEY_CACHE_MS}, so a request costs
+ * no database query. Creating or revoking a key announces `redball.apikeys.changed`
+ * cluster-wide: on PostgreSQL every running instance drops its copy at once, also when the
+ * CLI made the change; otherwise (SQLite, where the CLI is another process) a change takes
+ * effect within that time.
  */
 import { inject, injectable } from 'tsyringe';
 import { hashToken, randomToken, safeEqual, Tokens, type PluginContext, type Principal } from '../../../src/index.js';
@@ -37,6 +39,9 @@ export class ApiKeyStore {
   private configured: KeyHash[] = [];
   private cache?: { at: number; keys: KeyHash[] };
   private loading?: Promise<KeyHash[]>;
+  private generation = 0;
+  private loadingGeneration = 0;
+  private unsubscribe: Array<() => void> = [];
 
   /** @param ctx - the plugin context (database, dialect, table names) */
   constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
@@ -48,11 +53,35 @@ export class ApiKeyStore {
     this.configured = keys.map((k, i) => ({ id: `config:${i + 1}`, hash: hashToken(k) }));
   }
 
+  /** Drops the cached hashes whenever any instance (or the CLI) changes keys (server start). */
+  listen(): void {
+    if (this.unsubscribe.length > 0) return;
+    this.unsubscribe.push(
+      this.ctx.events.on('redball.apikeys.changed', () => this.drop()),
+      this.ctx.events.on('cluster.resync', () => this.drop()),
+    );
+  }
+
+  /** Stops listening (server stop). */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private drop(): void {
+    this.generation++;
+    this.cache = undefined;
+  }
+
+  private changed(): void {
+    this.drop();
+    this.ctx.events.emit('redball.apikeys.changed', { at: Date.now() }, { cluster: true });
+  }
+
   /** Creates a key; returns its id and the key, which is shown once and never stored. */
   async create(name: string): Promise<{ id: number; key: string }> {
     const key = randomToken(24);
     const id = await this.ctx.dialect.insertId(this.ctx.db, this.table, { name, key_hash: hashToken(key), created_at: this.ctx.dialect.toDate(new Date()) });
-    this.cache = undefined;
+    this.changed();
     return { id, key };
   }
 
@@ -65,7 +94,7 @@ export class ApiKeyStore {
   /** Revokes (deletes) a stored key. Returns false when there is no such key. */
   async revoke(id: number): Promise<boolean> {
     const n = await this.ctx.db(this.table).where({ id }).delete();
-    this.cache = undefined;
+    this.changed();
     return n > 0;
   }
 
@@ -82,16 +111,24 @@ export class ApiKeyStore {
   private async storedHashes(): Promise<KeyHash[]> {
     const now = Date.now();
     if (this.cache && now - this.cache.at < API_KEY_CACHE_MS) return this.cache.keys;
-    this.loading ??= (async () => {
-      try {
-        const rows: Array<{ id: number | string; key_hash: string }> = await this.ctx.db(this.table).select('id', 'key_hash');
-        const keys = rows.map((r) => ({ id: `key:${Number(r.id)}`, hash: r.key_hash }));
-        this.cache = { at: Date.now(), keys };
-        return keys;
-      } finally {
-        this.loading = undefined;
-      }
-    })();
+    const generation = this.generation;
+    // A read that began before a change must neither be kept nor answer after it.
+    if (this.loadingGeneration !== generation) this.loading = undefined;
+    this.loadingGeneration = generation;
+    if (!this.loading) {
+      const loading: Promise<KeyHash[]> = this.ctx
+        .db(this.table)
+        .select('id', 'key_hash')
+        .then((rows: Array<{ id: number | string; key_hash: string }>) => {
+          const keys = rows.map((r) => ({ id: `key:${Number(r.id)}`, hash: r.key_hash }));
+          if (generation === this.generation) this.cache = { at: Date.now(), keys };
+          return keys;
+        })
+        .finally(() => {
+          if (this.loading === loading) this.loading = undefined;
+        });
+      this.loading = loading;
+    }
     return this.loading;
   }
 }

@@ -22,7 +22,14 @@ export class BotListCache {
 
   /** Starts listening for changes (made here or, later, on other instances). */
   listen(): void {
-    this.unsubscribe ??= this.events.on('redball.bots.changed', () => this.drop());
+    if (this.unsubscribe) return;
+    const offChanged = this.events.on('redball.bots.changed', () => this.drop());
+    // The cluster bridge reconnected: changes made elsewhere meanwhile were not announced here.
+    const offResync = this.events.on('cluster.resync', () => this.drop());
+    this.unsubscribe = () => {
+      offChanged();
+      offResync();
+    };
   }
 
   /** Stops listening and forgets the list. */

@@ -3,13 +3,32 @@
  * started and stopped, its detailedState and its last error. Only the runner writes it; the
  * API reads it joined with the bots, so the status clients see is in the database.
  *
- * Several instances (a later step) add a lease to this row — an expiry the running instance
- * keeps renewing — and {@link RunStore.resetStale} then only resets expired leases.
+ * With several instances on one PostgreSQL, the instance named in `instance_id` holds the
+ * bot's lease (see {@link BotOwnership}); its writes are fenced with that id, so an instance
+ * that lost a bot to another can no longer overwrite the run, and
+ * {@link RunStore.resetStale} leaves alone the runs whose lease is still held.
  */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
 import { initialDetailedState, type DetailedState } from '../runner/bot-api.js';
 import { BotListCache } from './bot-list-cache.js';
+import type { BotOwnership } from '../runner/ownership.js';
+
+/** A run record as the runner reads it back. */
+export interface RunRow {
+  /** The bot. */
+  botId: number;
+  /** `running` or `stopped`. */
+  status: string;
+  /** The instance that runs (or last ran) it. */
+  instanceId: string | null;
+}
+
+/** Restricts a write to the run as recorded by one instance (`fence`: that instance's id). */
+export interface Fence {
+  /** Only write while `instance_id` is this. */
+  fence?: string;
+}
 
 /** Writes run records. */
 @injectable()
@@ -65,21 +84,50 @@ export class RunStore {
     });
   }
 
-  /** Replaces the bot's detailedState. */
-  async saveState(botId: number, state: DetailedState): Promise<void> {
+  /** Replaces the bot's detailedState (with `fence`, only while that instance runs it). */
+  async saveState(botId: number, state: DetailedState, options: Fence = {}): Promise<void> {
     try {
-      await this.ctx.db(this.table).where({ bot_id: botId }).update({ detailed_state: JSON.stringify(state), updated_at: this.now() });
+      const q = this.ctx.db(this.table).where({ bot_id: botId });
+      if (options.fence !== undefined) q.andWhere('instance_id', options.fence);
+      await q.update({ detailed_state: JSON.stringify(state), updated_at: this.now() });
     } finally {
       this.cache.changed();
     }
   }
 
-  /** The bot stopped; with `error`, that is recorded and shown in its detailedState. */
-  async markStopped(botId: number, state: DetailedState | undefined, error?: string): Promise<void> {
+  /**
+   * The bot stopped; with `error`, that is recorded and shown in its detailedState. With
+   * `fence`, only while the run is recorded as that instance's.
+   */
+  async markStopped(botId: number, state: DetailedState | undefined, error?: string, options: Fence = {}): Promise<void> {
     const fields: Record<string, unknown> = { status: 'stopped', stopped_at: this.now(), error: error ?? null };
     if (state) fields.detailed_state = JSON.stringify(state);
     else if (error) fields.detailed_state = JSON.stringify(withError(initialDetailedState(), error, this.now()));
-    await this.upsert(botId, fields);
+    if (options.fence === undefined) return this.upsert(botId, fields);
+    try {
+      await this.ctx.db(this.table).where({ bot_id: botId, instance_id: options.fence }).update({ ...fields, updated_at: this.now() });
+    } finally {
+      this.cache.changed();
+    }
+  }
+
+  /** The run records of some bots (none for a bot that does not exist). */
+  async rows(botIds: readonly number[]): Promise<RunRow[]> {
+    if (botIds.length === 0) return [];
+    const rows: Array<{ bot_id: number | string; status: string; instance_id: string | null }> = await this.ctx.db(this.table).whereIn('bot_id', botIds).select('bot_id', 'status', 'instance_id');
+    return rows.map((r) => ({ botId: Number(r.bot_id), status: r.status, instanceId: r.instance_id }));
+  }
+
+  /** The run record of one bot. */
+  async row(botId: number): Promise<RunRow | undefined> {
+    return (await this.rows([botId]))[0];
+  }
+
+  /** The bots recorded as running, except those listed (they run here). */
+  async runningExcept(botIds: readonly number[]): Promise<number[]> {
+    const q = this.ctx.db(this.table).where({ status: 'running' }).select('bot_id').orderBy('bot_id');
+    if (botIds.length > 0) q.whereNotIn('bot_id', botIds);
+    return ((await q) as Array<{ bot_id: number | string }>).map((r) => Number(r.bot_id));
   }
 
   /** The detailedState stored for a bot. */
@@ -94,12 +142,25 @@ export class RunStore {
   }
 
   /**
-   * Marks as stopped every run recorded as running: with one instance, nothing can be
-   * running when the plugin starts (the previous process ended without recording it).
+   * Marks as stopped the runs recorded as running that nothing runs any more: with one
+   * instance, every such run (the previous process ended without recording it); with
+   * `ownership` (several instances), only those whose lease no live instance holds.
    */
-  async resetStale(): Promise<number> {
+  async resetStale(ownership?: BotOwnership): Promise<number> {
+    const stopped = () => ({ status: 'stopped', stopped_at: this.now(), updated_at: this.now() });
     try {
-      return await this.ctx.db(this.table).where({ status: 'running' }).update({ status: 'stopped', stopped_at: this.now(), updated_at: this.now() });
+      if (!ownership?.clustered) return await this.ctx.db(this.table).where({ status: 'running' }).update(stopped());
+      let n = 0;
+      const running: Array<{ bot_id: number | string; instance_id: string | null }> = await this.ctx.db(this.table).where({ status: 'running' }).select('bot_id', 'instance_id');
+      for (const run of running) {
+        if ((await ownership.holder(Number(run.bot_id))) !== undefined) continue;
+        // Unless another instance took it over meanwhile (it would have written its own id).
+        const q = this.ctx.db(this.table).where({ bot_id: run.bot_id, status: 'running' });
+        if (run.instance_id === null) q.whereNull('instance_id');
+        else q.andWhere('instance_id', run.instance_id);
+        n += await q.update(stopped());
+      }
+      return n;
     } finally {
       this.cache.changed();
     }

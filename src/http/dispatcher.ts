@@ -403,13 +403,15 @@ export class Dispatcher {
     const headers = validatePart(route.headers, req.headers, true, issues);
     // Form and text bodies arrive as strings and are converted; JSON keeps its types.
     const body = validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues);
-    // NUL characters are refused everywhere: PostgreSQL cannot store them in text, and no
-    // family's contract needs them. (A raw NUL cannot reach the path or query: Node refuses it.)
+    // NUL characters are refused in parameters and parsed (JSON, form) bodies: PostgreSQL cannot
+    // store them in text, and no family's contract needs them. (A raw NUL cannot reach the path
+    // or query: Node refuses it.) Text and raw bodies are the plugin's to read (a signed
+    // payload, a value it checks itself).
     if (req.url.includes('%00')) {
       nulIssue('params', rawParams, issues);
       nulIssue('query', req.query, issues);
     }
-    if (req.body !== undefined && !Buffer.isBuffer(req.body)) nulIssue('body', req.body, issues);
+    if (req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) nulIssue('body', req.body, issues);
     if (issues.length > 0) throw route.onValidationError(issues, req);
     req.params = params as Record<string, string>;
     return route.handler({ params, query, body, headers, principal, req, res, log: route.plugin.logger } as never);

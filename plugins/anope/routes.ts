@@ -40,7 +40,8 @@ export function registerRoutes(ctx: PluginContext<unknown>, store: AnopeObjectSt
     responder: anopeResponder(),
     auth,
     methodNotAllowed: true,
-    onValidationError: (issues) => new HttpError(400, `Invalid request: ${issues.map((i) => `${i.location}${i.path} ${i.message}`).join('; ')}`),
+    // Each issue's message already names where it is (`params/value must …`).
+    onValidationError: (issues) => new HttpError(400, `Invalid request: ${issues.map((i) => i.message).join('; ')}`),
   });
   ctx.routes.notFoundUnder('/rest');
 

@@ -3,6 +3,18 @@
  * `Room`, `Attendee`), so that every file speaks the same vocabulary.
  */
 
+/** The largest id a row can have (ids are 32-bit integer columns). */
+export const MAX_ROW_ID = 2147483647;
+
+/**
+ * True when `id` can be the id of a stored row (a positive 32-bit integer, the column type).
+ * Larger numbers (`/reaction/abc/99999999999999999999999`, `replyTo: 2^63`) match nothing;
+ * PostgreSQL would refuse them with an error instead of finding no row.
+ */
+export function isRowId(id: number): boolean {
+  return Number.isSafeInteger(id) && id > 0 && id <= MAX_ROW_ID;
+}
+
 /** Bot states on the server (`Bot::STATE_*`), also used per conversation. */
 export const BotState = {
   /** The bot is switched off server-wide (or disabled in a conversation). */

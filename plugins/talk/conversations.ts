@@ -11,7 +11,7 @@ import { BotDelivery } from './bot-delivery.js';
 import { ChatNotifier } from './chat-notifier.js';
 import { ListingCache } from './listing-cache.js';
 import type { TalkConfig } from './config.js';
-import { ActorType, MAX_MESSAGE_LENGTH, ParticipantType, RoomType, isModeratorType } from './constants.js';
+import { ActorType, MAX_MESSAGE_LENGTH, MAX_ROW_ID, ParticipantType, RoomType, isModeratorType } from './constants.js';
 import { formatMessage } from './formats.js';
 import { talkError } from './ocs.js';
 import { AttendeeStore } from './stores/attendees.js';
@@ -227,7 +227,8 @@ export class ConversationService {
    */
   async read(room: RoomRow, options: ReadOptions): Promise<MessageRow[]> {
     const limit = Math.max(1, Math.min(MAX_LIMIT, options.limit ?? DEFAULT_LIMIT));
-    const last = Math.max(0, options.lastKnownMessageId ?? 0);
+    // No message has an id past the column's range: clamping keeps PostgreSQL from refusing the query.
+    const last = Math.min(MAX_ROW_ID, Math.max(0, options.lastKnownMessageId ?? 0));
     if (options.lookIntoFuture === 0) return this.messages.history(room.id, last, limit, options.includeLastKnown === true);
     const maxPoll = this.ctx.config.chat.maxPollSeconds;
     const timeout = Math.max(0, Math.min(maxPoll, options.timeoutSeconds ?? maxPoll));

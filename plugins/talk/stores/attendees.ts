@@ -1,6 +1,7 @@
 /** Participants of conversations: the `attendees` table. */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
+import { isRowId } from '../constants.js';
 import type { Db } from './rooms.js';
 import { toAttendee, type AttendeeRow } from './rows.js';
 
@@ -49,6 +50,7 @@ export class AttendeeStore {
 
   /** An attendee of a conversation by attendee id. */
   async byId(roomId: number, attendeeId: number, db: Db = this.ctx.db): Promise<AttendeeRow | undefined> {
+    if (!isRowId(attendeeId)) return undefined;
     const row = await db(this.table).where({ room_id: roomId, id: attendeeId }).first();
     return row ? toAttendee(row) : undefined;
   }

@@ -1,7 +1,7 @@
 /** Installed bots and the conversations they are set up in: `bots` and `bot_conversations`. */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
-import { BotState } from '../constants.js';
+import { BotState, isRowId } from '../constants.js';
 import type { Db } from './rooms.js';
 import { toBot, type BotRow } from './rows.js';
 
@@ -66,6 +66,7 @@ export class BotStore {
 
   /** A bot by id. */
   async byId(id: number, db: Db = this.ctx.db): Promise<BotRow | undefined> {
+    if (!isRowId(id)) return undefined;
     const row = await db(this.table).where({ id }).first();
     return row ? toBot(row) : undefined;
   }

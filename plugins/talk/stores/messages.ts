@@ -1,6 +1,7 @@
 /** Chat messages: the `messages` table. */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
+import { isRowId } from '../constants.js';
 import type { Db } from './rooms.js';
 import { toMessage, type MessageRow } from './rows.js';
 
@@ -54,6 +55,7 @@ export class MessageStore {
 
   /** A message of a conversation. */
   async byId(roomId: number, id: number, db: Db = this.ctx.db): Promise<MessageRow | undefined> {
+    if (!isRowId(id)) return undefined;
     const row = await db(this.table).where({ room_id: roomId, id }).first();
     return row ? toMessage(row, this.ctx.dialect) : undefined;
   }

@@ -90,3 +90,16 @@ t.test('a bad config stops startup with the key named and exit code 1', async (t
   t.match(child.stderr(), /switchboard: Invalid config for switchboard: unknown key 'plugins.nosuch'/);
   t.notMatch(child.stderr(), /\n\s+at /, 'no stack trace');
 });
+
+t.test('the annotated example config is valid and starts every family', async (t) => {
+  const { config } = loadStandaloneConfig({ SWITCHBOARD_CONFIG: 'examples/standalone/switchboard.config.yaml' });
+  t.equal(config.users.length, 2);
+  const { createStandalone, enabledPlugins } = await import('../../examples/standalone/app.js');
+  const { bundledPlugins } = await import('../../examples/standalone/plugins.js');
+  t.same(enabledPlugins(config, bundledPlugins).map((e) => e.plugin.id), ['opsdroid', 'redball', 'talk', 'anope', 'owncast']);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-example-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const standalone = createStandalone({ ...config, database: { url: `sqlite:${path.join(dir, 'db.sqlite')}` } }, { logger: { level: 'silent' } });
+  await standalone.kernel.prepare('cli');
+  await standalone.kernel.stop();
+});

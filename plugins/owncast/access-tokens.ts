@@ -69,6 +69,8 @@ export class AccessTokenStore {
     const unique = [...new Set(scopes)];
     this.ctx.secrets.add(token);
     await this.ctx.db(this.table).insert({ token, token_hash: hashToken(token), name, scopes: JSON.stringify(unique), created_at: now, last_used: null });
+    // Other instances register it as a secret too (it must never reach their logs either).
+    this.ctx.events.emit('owncast.shared.changed', { what: 'tokens', origin: this.ctx.instanceId }, { cluster: true });
     return { token, name, scopes: unique, timestamp: new Date(now).toISOString(), lastUsed: null };
   }
 

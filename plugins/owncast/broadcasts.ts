@@ -7,9 +7,10 @@
  * and webhooks, and the events a host listens to — including
  * `owncast.broadcast.disconnect-requested` when an admin asks to drop the publisher.
  *
- * A change made by another process (the CLI, another instance) reaches this process on its
- * next {@link BroadcastService.refresh}: the state is re-read and the announcing chat
- * message is sent to this process's chat clients.
+ * A change made by another process (the CLI, another instance) reaches this process through
+ * {@link BroadcastService.refresh} — at once on PostgreSQL (`owncast.shared.changed`), else
+ * at the next periodic refresh: the state is re-read and the announcing chat message is sent
+ * to this process's chat clients.
  */
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
@@ -129,6 +130,7 @@ export class BroadcastService {
     });
     this.applied(state);
     this.chat.publish(message);
+    this.shared();
     this.ctx.logger.info({ remoteAddr: broadcaster.remoteAddr }, 'stream started');
     this.ctx.events.emit('owncast.broadcast.started', { at, broadcaster });
     return state;
@@ -147,6 +149,7 @@ export class BroadcastService {
     });
     this.applied(state);
     this.chat.publish(message);
+    this.shared();
     this.ctx.logger.info({ reason }, 'stream stopped');
     this.ctx.events.emit('owncast.broadcast.stopped', { at, reason });
     return state;
@@ -162,6 +165,11 @@ export class BroadcastService {
     if (!this.state.current.online) throw new BroadcastError('NOT_ONLINE', 'no inbound stream connected');
     this.ctx.events.emit('owncast.broadcast.disconnect-requested', { at: new Date().toISOString() }, { cluster: true });
     return this.stop('admin');
+  }
+
+  /** Tells the other instances to re-read the broadcast state now. */
+  private shared(): void {
+    this.ctx.events.emit('owncast.shared.changed', { what: 'broadcast', origin: this.ctx.instanceId }, { cluster: true });
   }
 
   /** Raises the peak counts when the number of chat clients grows. */

@@ -21,6 +21,13 @@ declare module '../../src/index.js' {
      * Emitted cluster-wide, so `at` is an ISO 8601 string (JSON-safe).
      */
     'owncast.broadcast.disconnect-requested': { at: string };
+    /**
+     * Shared state changed in the database (emitted cluster-wide, also by the CLI): the other
+     * instances re-read it at once instead of at their next periodic refresh.
+     */
+    'owncast.shared.changed': { what: 'settings' | 'webhooks' | 'broadcast' | 'tokens'; origin: string };
+    /** An instance's chat presence changed (emitted cluster-wide): the others re-read the viewer counts. */
+    'owncast.presence.changed': { instanceId: string };
   }
 }
 

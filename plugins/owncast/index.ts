@@ -24,7 +24,8 @@ export { Owncast, OwncastTokens, announceOnStderr, type KeyAnnouncer } from './o
 export { BroadcastService, BroadcastError, normalizeStreamDetails, type BroadcastStart, type BroadcastErrorCode } from './broadcasts.js';
 export type { Broadcaster, BroadcastState, StreamDetails } from './broadcast-state.js';
 export { ChatService, messageView, chatEventData, type PostInput } from './chat/service.js';
-export { ChatHub, type ChatConnections, type ChatClient, type InboundHandler } from './chat/hub.js';
+export { ChatHub, type ChatConnections, type LocalChatConnections, type ChatClient, type InboundHandler } from './chat/hub.js';
+export { ClusterConnections } from './chat/cluster-connections.js';
 export { MessageStore, newMessageId, type NewMessage } from './chat/message-store.js';
 export type { ChatMessage, StoredChatMessage, ChatFrame, ChatClientInfo } from './chat/types.js';
 export { SettingsStore } from './settings-store.js';
@@ -52,8 +53,8 @@ export const owncastPlugin: PluginDescriptor<TSchema> = definePlugin<TSchema>({
     const owncast = await Owncast.create(ctxOf(ctx));
     registerRoutes(ctxOf(ctx), owncast);
   },
-  start(ctx) {
-    ctx.container.resolve<Owncast>(OwncastTokens.Owncast).start();
+  async start(ctx) {
+    await ctx.container.resolve<Owncast>(OwncastTokens.Owncast).start();
   },
   async stop(ctx) {
     await ctx.container.resolve<Owncast>(OwncastTokens.Owncast).stop();

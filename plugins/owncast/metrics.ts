@@ -8,6 +8,11 @@
  * CPU is the share of non-idle time of all cores between two samples (`os.cpus()`), memory
  * the share of memory not available (`os.totalmem()`/`os.freemem()`), disk the share of the
  * file system at `metrics.diskPath` in use (`fs.statfs`, as `df` computes it).
+ *
+ * Samples are taken on the wall-clock multiples of their interval. With several instances
+ * on one PostgreSQL each sample time is claimed once (`ctx.leases.once`), so each series
+ * gets one sample per interval — the viewer count of the whole cluster, the hardware of the
+ * instance that took it — instead of one per instance.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -83,29 +88,45 @@ export class MetricsSampler {
     if (this.timers.length > 0) return;
     const { viewersIntervalMs, hardwareIntervalMs } = this.ctx.config.metrics;
     this.lastCpu = cpuTimes();
-    const every = (ms: number, fn: () => Promise<void>) => {
+    const every = (kind: string, ms: number, fn: () => Promise<void>) => {
       let busy = false;
-      // A sample still being stored when the next is due is not overlapped (the series stays bounded).
-      const timer = setInterval(() => {
+      const tick = () => {
+        // A sample still being stored when the next is due is not overlapped (the series stays bounded).
         if (busy) return;
         busy = true;
+        const slot = Math.round(Date.now() / ms) * ms;
         tasks.run(() =>
-          fn().finally(() => {
-            busy = false;
-          }),
+          this.claim(kind, slot, ms)
+            .then((mine) => (mine ? fn() : undefined))
+            .finally(() => {
+              busy = false;
+            }),
         );
-      }, ms);
-      timer.unref();
-      this.timers.push(timer);
+      };
+      // On the multiples of the interval, so that every instance samples at the same times.
+      const first = setTimeout(() => {
+        const timer = setInterval(tick, ms);
+        timer.unref();
+        this.timers.push(timer);
+        tick();
+      }, ms - (Date.now() % ms));
+      first.unref();
+      this.timers.push(first);
     };
-    every(viewersIntervalMs, () => this.sampleViewers());
-    every(hardwareIntervalMs, () => this.sampleHardware());
+    every('viewers', viewersIntervalMs, () => this.sampleViewers());
+    every('hardware', hardwareIntervalMs, () => this.sampleHardware());
   }
 
   /** Stops sampling. */
   stop(): void {
-    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+  }
+
+  /** True when this instance takes the sample due at `slot` (always, unless several instances share the database). */
+  private async claim(kind: string, slot: number, intervalMs: number): Promise<boolean> {
+    if (!this.ctx.clustered) return true;
+    return this.ctx.leases.once(`owncast:metrics:${kind}:${slot}`, Math.max(2 * intervalMs, 60_000));
   }
 
   /** Takes a viewer-count sample now. */

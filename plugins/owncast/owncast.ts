@@ -9,6 +9,7 @@ import { AccessTokenStore } from './access-tokens.js';
 import { BackgroundTasks } from './background.js';
 import { BroadcastStateStore } from './broadcast-state.js';
 import { BroadcastService } from './broadcasts.js';
+import { ClusterConnections } from './chat/cluster-connections.js';
 import { ChatHub, type ChatConnections } from './chat/hub.js';
 import { MessageStore } from './chat/message-store.js';
 import { ChatService } from './chat/service.js';
@@ -87,7 +88,11 @@ export class Owncast {
     for (const cls of [SettingsStore, MessageStore, ChatHub, WebhookService, AccessTokenStore, BroadcastStateStore, ChatService, BroadcastService, MetricsSampler]) {
       c.registerSingleton(cls as new (...args: any[]) => unknown);
     }
-    if (!c.isRegistered(OwncastTokens.Connections)) c.registerInstance<ChatConnections>(OwncastTokens.Connections, c.resolve(ChatHub));
+    if (!c.isRegistered(OwncastTokens.Connections)) {
+      // Several instances on one PostgreSQL: counts and client lists are the cluster's.
+      const connections = ctx.clustered && ctx.mode === 'server' ? new ClusterConnections(ctx, c.resolve(ChatHub)) : c.resolve(ChatHub);
+      c.registerInstance<ChatConnections>(OwncastTokens.Connections, connections);
+    }
     const owncast = new Owncast(
       ctx,
       c.resolve(SettingsStore),
@@ -116,7 +121,19 @@ export class Owncast {
     await owncast.broadcasts.refresh();
 
     owncast.hub.setInboundHandler((client, frame) => owncast.tasks.run(() => owncast.chat.receive(client, frame)));
-    ctx.events.on('owncast.chat.frame', ({ frame, messageId }) => owncast.hub.sendAll(frame, messageId));
+    ctx.events.on('owncast.chat.frame', ({ frame, messageId, origin }) => {
+      owncast.hub.sendAll(frame, messageId);
+      // A message stored or hidden elsewhere: the chat history cached here is stale.
+      if (origin !== ctx.instanceId) owncast.chat.invalidate();
+    });
+    // Shared state another instance (or the CLI) changed: re-read it now, not at the next refresh.
+    ctx.events.on('owncast.shared.changed', ({ what, origin }) => {
+      if (origin !== ctx.instanceId) owncast.tasks.run(() => owncast.reread(what));
+    });
+    ctx.events.on('cluster.resync', () => {
+      owncast.chat.invalidate();
+      owncast.tasks.run(() => owncast.refresh());
+    });
     owncast.connections.onCountChange((n) => {
       owncast.broadcasts.noteViewers(n).catch((err: unknown) => ctx.logger.warn({ err }, 'recording the peak viewer count failed'));
     });
@@ -149,6 +166,24 @@ export class Owncast {
     await this.webhooks.dispatch('STREAM_TITLE_UPDATED', { name: s.name, summary: s.summary, streamTitle: title });
   }
 
+  /** Re-reads one kind of shared state that another process changed. */
+  async reread(what: 'settings' | 'webhooks' | 'broadcast' | 'tokens'): Promise<void> {
+    switch (what) {
+      case 'settings':
+        await this.settings.load();
+        break;
+      case 'webhooks':
+        await this.webhooks.load();
+        break;
+      case 'broadcast':
+        await this.broadcasts.refresh();
+        break;
+      case 'tokens':
+        await this.tokens.registerSecrets();
+        break;
+    }
+  }
+
   /** Re-reads what other processes may have changed: settings, webhooks, the broadcast state. */
   async refresh(): Promise<void> {
     await this.settings.load();
@@ -166,7 +201,8 @@ export class Owncast {
   }
 
   /** Starts the background work of a server process. */
-  start(): void {
+  async start(): Promise<void> {
+    if (this.connections instanceof ClusterConnections) await this.connections.start();
     this.hub.startHeartbeat();
     this.metrics.start(this.tasks);
     this.refreshTimer = setInterval(() => {
@@ -188,5 +224,6 @@ export class Owncast {
     this.hub.stopHeartbeat();
     this.metrics.stop();
     await this.tasks.close();
+    if (this.connections instanceof ClusterConnections) await this.connections.stop();
   }
 }

@@ -71,6 +71,12 @@ const configSchema = Type.Object({
       pingIntervalMs: Type.Integer({ minimum: 100, default: 30000, description: 'How often the server sends PING (and checks that sockets are alive).' }),
       maxConnections: Type.Integer({ minimum: 1, default: 10000, description: 'Chat connections this process accepts.' }),
       trustForwardedFor: Type.Boolean({ default: false, description: 'Take client addresses from X-Forwarded-For (only behind a trusted proxy).' }),
+      presenceTtlMs: Type.Integer({
+        minimum: 500,
+        default: 15000,
+        description:
+          "Several instances on one PostgreSQL: how long an instance's chat clients keep counting after it last renewed its presence (renewed every third of this); the viewers of an instance that died disappear after this.",
+      }),
       retentionDays: Type.Number({ minimum: 0, default: 0, description: 'Delete chat messages older than this many days (0 keeps them).' }),
     },
     { default: {} },
@@ -189,6 +195,8 @@ export interface OwncastConfig {
     maxConnections: number;
     /** Trust `X-Forwarded-For`. */
     trustForwardedFor: boolean;
+    /** Several instances: how long an instance's presence lasts without renewal, ms. */
+    presenceTtlMs: number;
     /** Delete messages older than this many days (0: keep). */
     retentionDays: number;
   };

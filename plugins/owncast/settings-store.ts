@@ -1,9 +1,10 @@
 /**
  * The settings, stored in the database (one row per setting that has been changed; the
  * plugin config's `defaults` supply the rest), with an in-memory copy so that reads cost
- * nothing. A local change updates the copy at once; changes made by another process (the
- * CLI, another instance) are picked up by {@link SettingsStore.load}, which the plugin runs
- * every `refreshIntervalMs`.
+ * nothing. A local change updates the copy at once and is announced cluster-wide
+ * (`owncast.shared.changed`), so other instances — on PostgreSQL, also after a change by the
+ * CLI — re-read the settings at once ({@link SettingsStore.load}); the plugin also re-reads
+ * them every `refreshIntervalMs`.
  *
  * The stream key is resolved here too: a key set through the API wins over the configured
  * `streamKey`, which wins over a key generated because none was configured.
@@ -104,6 +105,7 @@ export class SettingsStore {
     // The next load() must see the new rows as known, not as a foreign change.
     this.fingerprint = '';
     this.replace({ ...this.current, ...patch });
+    this.ctx.events.emit('owncast.shared.changed', { what: 'settings', origin: this.ctx.instanceId }, { cluster: true });
   }
 
   /** The current stream key: set through the API, else configured, else generated. */

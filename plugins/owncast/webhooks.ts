@@ -1,6 +1,7 @@
 /**
  * Outgoing webhooks: stored in the database, kept in memory for the hot path (a chat
- * message looks up its subscribers without a query), and delivered through the kernel's
+ * message looks up its subscribers without a query; a webhook created or deleted on one
+ * instance is re-read at once by the others, `owncast.shared.changed`), and delivered through the kernel's
  * durable outbox — each webhook its own ordered lane, with a timeout, retries with backoff,
  * and `lastUsed` set when a delivery succeeds.
  *
@@ -80,6 +81,7 @@ export class WebhookService {
     const unique = [...new Set(events)] as WebhookEvent[];
     const id = await this.ctx.dialect.insertId(this.ctx.db, this.table, { url, events: JSON.stringify(unique), created_at: now, last_used: null });
     await this.load();
+    this.changed();
     return { id, url, events: unique, timestamp: new Date(now).toISOString(), lastUsed: null };
   }
 
@@ -87,8 +89,16 @@ export class WebhookService {
   async delete(id: number): Promise<boolean> {
     const n = await this.ctx.db(this.table).where('id', id).del();
     await this.load();
-    if (n > 0) await this.ctx.outbox.cancel(`webhook:${id}`);
+    if (n > 0) {
+      this.changed();
+      await this.ctx.outbox.cancel(`webhook:${id}`);
+    }
     return n > 0;
+  }
+
+  /** Tells the other instances to re-read the webhooks now (an event must not miss a new one). */
+  private changed(): void {
+    this.ctx.events.emit('owncast.shared.changed', { what: 'webhooks', origin: this.ctx.instanceId }, { cluster: true });
   }
 
   /** True when some webhook receives `event` (so callers can skip building payloads). */

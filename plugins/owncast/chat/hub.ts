@@ -25,6 +25,12 @@ export interface ChatConnections {
   onCountChange(listener: (count: number) => void): () => void;
 }
 
+/** The chat clients of this process, with notice of every change to them (for cluster presence). */
+export interface LocalChatConnections extends ChatConnections {
+  /** Calls `listener` when a client connects, leaves, or its name or message count may have changed. */
+  onClientsChange(listener: () => void): () => void;
+}
+
 /** One connected client. */
 export interface ChatClient {
   /** Its id (`clientID`). */
@@ -59,9 +65,10 @@ const RECENT_IDS = 2000;
 
 /** The chat websockets of this process. */
 @injectable()
-export class ChatHub implements ChatConnections {
+export class ChatHub implements LocalChatConnections {
   private readonly connected = new Map<string, ClientState>();
   private readonly countListeners = new Set<(count: number) => void>();
+  private readonly clientListeners = new Set<() => void>();
   private readonly recentIds = new Set<string>();
   private inbound?: InboundHandler;
   private heartbeat?: NodeJS.Timeout;
@@ -95,6 +102,12 @@ export class ChatHub implements ChatConnections {
   onCountChange(listener: (count: number) => void): () => void {
     this.countListeners.add(listener);
     return () => this.countListeners.delete(listener);
+  }
+
+  /** Calls `listener` when a client connects, leaves, or sent a frame (its name or message count may have changed). */
+  onClientsChange(listener: () => void): () => void {
+    this.clientListeners.add(listener);
+    return () => this.clientListeners.delete(listener);
   }
 
   /** True when this process accepts another connection. */
@@ -204,7 +217,9 @@ export class ChatHub implements ChatConnections {
     }
     const typed = frame as Record<string, unknown>;
     if (!this.inbound) return;
-    Promise.resolve(this.inbound(client, typed)).catch((err: unknown) => this.ctx.logger.error({ err }, 'handling a chat frame failed'));
+    Promise.resolve(this.inbound(client, typed))
+      .catch((err: unknown) => this.ctx.logger.error({ err }, 'handling a chat frame failed'))
+      .finally(() => this.clientsChanged());
   }
 
   /** A token bucket per client: `rateLimitPerSecond` sustained, `rateLimitBurst` at once. */
@@ -226,7 +241,18 @@ export class ChatHub implements ChatConnections {
     return req.socket.remoteAddress ?? '';
   }
 
+  private clientsChanged(): void {
+    for (const listener of this.clientListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.ctx.logger.error({ err }, 'chat clients listener failed');
+      }
+    }
+  }
+
   private countChanged(): void {
+    this.clientsChanged();
     const n = this.connected.size;
     for (const listener of this.countListeners) {
       try {

@@ -4,6 +4,7 @@
  * and ordering are cheap and identical on SQLite and PostgreSQL.
  */
 import type { Migration } from '../../../src/index.js';
+import { presenceMigration } from './002_presence.js';
 
 /** Creates every table of the plugin. */
 export const initMigration: Migration = {
@@ -72,4 +73,4 @@ export const initMigration: Migration = {
 };
 
 /** Every migration of the plugin, in order. */
-export const migrations: Migration[] = [initMigration];
+export const migrations: Migration[] = [initMigration, presenceMigration];

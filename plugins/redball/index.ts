@@ -69,6 +69,13 @@ export const RedballConfigSchema = Type.Object(
       description: "How long a bot has to return after its stop signal before its thread is terminated, ms. Keep it under the host's stop timeout.",
     }),
     startTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'How long loading a bot module may take, ms.' }),
+    apiKeyCacheMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 1000,
+      description:
+        'How long the hashes of CLI-created API keys are cached, ms. On PostgreSQL every change is also announced to every instance, so a longer cache is safe there; on SQLite a key created or revoked by the CLI takes effect within this time.',
+    }),
     leaseMs: Type.Integer({
       minimum: 500,
       maximum: 600_000,
@@ -122,6 +129,7 @@ export const redballPlugin = definePlugin({
     for (const key of ctx.config.apiKeys) ctx.secrets.add(key);
     const s = services(ctx);
     s.keys.setConfigured(ctx.config.apiKeys);
+    s.keys.setCacheMs(ctx.config.apiKeyCacheMs);
     await s.auths.registerSecrets();
     registerRoutes(ctx, s);
   },

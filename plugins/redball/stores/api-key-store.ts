@@ -12,7 +12,7 @@
 import { inject, injectable } from 'tsyringe';
 import { hashToken, randomToken, safeEqual, Tokens, type PluginContext, type Principal } from '../../../src/index.js';
 
-/** How long the stored key hashes are cached, ms. */
+/** How long the stored key hashes are cached by default, ms (the `apiKeyCacheMs` setting). */
 export const API_KEY_CACHE_MS = 1000;
 
 /** A stored key as `apikey list` shows it: never the key itself. */
@@ -41,11 +41,17 @@ export class ApiKeyStore {
   private loading?: Promise<KeyHash[]>;
   private generation = 0;
   private loadingGeneration = 0;
+  private cacheMs = API_KEY_CACHE_MS;
   private unsubscribe: Array<() => void> = [];
 
   /** @param ctx - the plugin context (database, dialect, table names) */
   constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
     this.table = ctx.table('api_keys');
+  }
+
+  /** Sets how long the stored key hashes are cached, ms. */
+  setCacheMs(ms: number): void {
+    this.cacheMs = ms;
   }
 
   /** Sets the keys from the configuration (kept only as hashes). */
@@ -110,7 +116,7 @@ export class ApiKeyStore {
 
   private async storedHashes(): Promise<KeyHash[]> {
     const now = Date.now();
-    if (this.cache && now - this.cache.at < API_KEY_CACHE_MS) return this.cache.keys;
+    if (this.cache && now - this.cache.at < this.cacheMs) return this.cache.keys;
     const generation = this.generation;
     // A read that began before a change must neither be kept nor answer after it.
     if (this.loadingGeneration !== generation) this.loading = undefined;

@@ -25,6 +25,7 @@ import express, { type Express } from 'express';
 import knexFactory from 'knex';
 import { Kernel, type KernelOptions } from '../kernel.js';
 import type { DatabaseOption } from '../db/database.js';
+import { LogCapture } from './log-capture.js';
 
 /** The engines a test can run on. */
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -112,6 +113,12 @@ export interface TestKernel {
 /**
  * Starts a kernel on 127.0.0.1 on an ephemeral port. Outbound deliveries to loopback are
  * allowed and retried quickly; logs go only to the kernel's ring unless `logger` is given.
+ *
+ * When the environment variable `SWB_TEST_LOG_DIR` names a directory (and no `logger` is
+ * given), the kernel's log lines (info and up) go to a file there, with the secrets the
+ * kernel knows of recorded beside it — registered ones, its plugins' configured ones, those
+ * sent through its API and those stored in its database — for a check after the test run
+ * that no secret ever reached a log.
  */
 export async function startTestKernel(options: TestKernelOptions): Promise<TestKernel> {
   const app = options.app ?? express();
@@ -122,18 +129,29 @@ export async function startTestKernel(options: TestKernelOptions): Promise<TestK
     throwaway = await createTestDatabase(options.database ?? 'sqlite');
     database = throwaway.url;
   } else database = options.database;
+  const capture = options.logger ? undefined : LogCapture.open('kernel');
+  if (capture) app.use(capture.middleware());
   const kernel = new Kernel({
     ...options,
     app,
     database,
-    logger: options.logger ?? { level: 'silent' },
+    logger: options.logger ?? (capture ? { level: 'info', destination: capture.destination } : { level: 'silent' }),
     outbox: { allow: ['127.0.0.0/8', '::1/128'], pollIntervalMs: 50, backoffBaseMs: 50, backoffMaxMs: 1000, ...options.outbox },
   });
+  if (capture) {
+    const add = kernel.secrets.add.bind(kernel.secrets);
+    kernel.secrets.add = (secret) => {
+      capture.secret(secret, 'registry');
+      add(secret);
+    };
+    for (const p of options.plugins) if ('plugin' in p && p.plugin) capture.secretsIn(p.config, `config ${p.plugin.id}`);
+  }
   const server = http.createServer(app);
   kernel.attach(server);
   try {
     await kernel.start();
   } catch (err) {
+    capture?.close();
     await throwaway?.drop();
     throw err;
   }
@@ -149,7 +167,9 @@ export async function startTestKernel(options: TestKernelOptions): Promise<TestK
     fetch: (p, init) => fetch(`${url}${p}`, init),
     close: () =>
       (closed ??= (async () => {
+        if (capture && kernel.state === 'running') await capture.secretsInDatabase(kernel.db).catch(() => undefined);
         await kernel.stop();
+        capture?.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await throwaway?.drop();

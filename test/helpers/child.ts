@@ -1,6 +1,7 @@
 /** Runs the standalone server (TypeScript source) as a child process, as `npm start` would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { captureChild } from '../../src/testing/log-capture.js';
 
 /** The node arguments that let a child run the project's .ts files the way tap does. */
 export function tsNodeArgs(): string[] {
@@ -29,7 +30,14 @@ export function spawnTs(file: string, args: string[], options: { cwd?: string; e
   });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (c) => (out += String(c)));
+  // With SWB_TEST_LOG_DIR set, what the child logs (its standard output) and the secrets of
+  // its config are kept for the secrets-hygiene check after the test run.
+  const capture = captureChild({ ...process.env, ...options.env });
+  if (capture) proc.once('close', () => capture.close());
+  proc.stdout!.on('data', (c) => {
+    out += String(c);
+    capture?.write(c as Buffer);
+  });
   proc.stderr!.on('data', (c) => (err += String(c)));
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {

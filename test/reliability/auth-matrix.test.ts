@@ -21,7 +21,7 @@ import { basicAuth, type Sent } from './fixtures-a/http.js';
 import { sample } from './fixtures-a/schema-sample.js';
 import { credentialStrategies, shapeOf } from './fixtures-a/shapes.js';
 import { CANARY, startFullStandalone, type FullStandalone } from './fixtures-a/standalone.js';
-import { installWriteCounter } from './fixtures-a/write-counter.js';
+import { installWriteCounter, reproducedWrites } from './fixtures-a/write-counter.js';
 
 type CaseKind = 'none' | 'wrong' | 'foreign' | 'lower';
 interface Case {
@@ -173,7 +173,8 @@ for (const kind of databaseKinds()) {
     const fams = families(sa.secrets, sa.seeds, streamKey);
     const foreign = foreignCredentials(sa, streamKey());
     const counter = await installWriteCounter(kernel.db, EXCLUSIONS);
-    const before = await counter.read();
+    let last = await counter.read();
+    const background = new Set<string>();
 
     let protectedRoutes = 0;
     let requests = 0;
@@ -188,14 +189,25 @@ for (const kind of databaseKinds()) {
       const shape = shapeOf(route, family, false);
       const problems: string[] = [];
       for (const c of cases) {
-        const res = await sa.send(requestOf(shape, c.credential));
+        const req = requestOf(shape, c.credential);
+        const res = await sa.send(req);
         requests++;
         for (const p of refusalProblems(route, c, res)) problems.push(`${c.kind} (${c.name}): ${p}`);
+        // A refusal writes nothing (a write some plugin's timer made meanwhile does not happen again when the request is sent twice).
+        await sa.settle();
+        const now = await counter.read();
+        const writes = counter.diff(last, now).map((d) => d.table);
+        last = now;
+        if (writes.length > 0) {
+          const again = await reproducedWrites(sa, counter, req, writes);
+          last = await counter.read();
+          for (const table of writes) if (!again.includes(table)) background.add(table);
+          if (again.length > 0) problems.push(`${c.kind} (${c.name}): the refusal wrote to ${again.join(', ')}`);
+        }
       }
       t.same(problems, [], `${route.plugin} ${route.method} ${route.fullPath}: ${cases.length} refusals`);
     }
-    const after = await counter.read();
-    t.same(counter.diff(before, after), [], 'no refusal wrote to the database');
+    if (background.size > 0) t.comment(`written by a timer during the matrix (not again when the request was sent twice): ${[...background].sort().join(', ')}`);
     t.same([...perFamily.keys()].sort(), ['anope', 'opsdroid', 'owncast', 'redball', 'talk'], 'every family has protected routes');
     t.comment(`auth matrix (${kind}): ${protectedRoutes} protected routes, ${requests} refused requests (${[...perFamily].map(([f, n]) => `${f} ${n}`).join(', ')})`);
 

@@ -100,3 +100,30 @@ export async function installWriteCounter(db: Knex, exclusions: WriteExclusions)
     },
   };
 }
+
+/** What {@link reproducedWrites} needs of the server under test. */
+export interface Replayable<R> {
+  /** Sends the request again. */
+  send(req: R): Promise<{ status: number }>;
+  /** Waits for write-behind work. */
+  settle(): Promise<void>;
+  /** Puts back what the request may have changed in credentials. */
+  repair(): Promise<unknown>;
+}
+
+/**
+ * Of the tables a refused request seemed to write, those it writes again when sent a second
+ * time. A timer of some plugin that happened to write while the request was in flight does
+ * not coincide twice; a request that really writes when it is refused does it every time.
+ */
+export async function reproducedWrites<R>(server: Replayable<R>, counter: WriteCounter, req: R, tables: readonly string[]): Promise<string[]> {
+  await server.settle();
+  const before = await counter.read();
+  const res = await server.send(req);
+  await server.settle();
+  const after = await counter.read();
+  await server.repair();
+  if (res.status < 400 || res.status >= 500) return [...tables];
+  const again = new Set(counter.diff(before, after).map((d) => d.table));
+  return tables.filter((t) => again.has(t));
+}

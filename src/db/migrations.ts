@@ -22,7 +22,7 @@ export interface Migration {
   name: string;
   /** Applies the change. `db` is bound to the migration's transaction. */
   up(db: Knex, ctx: MigrationContext): Promise<void>;
-  /** Reverts the change, when that is possible. */
+  /** Reverts the change, when that is possible (for tooling; the kernel never rolls back by itself). */
   down?(db: Knex, ctx: MigrationContext): Promise<void>;
 }
 
@@ -31,62 +31,66 @@ export function migrationContext(knex: Knex, tablePrefix: string): MigrationCont
   return { tablePrefix, table: (name) => `${tablePrefix}${name}`, dialect: dialectOf(knex) };
 }
 
+/** The advisory lock key every Switchboard instance takes while it migrates (PostgreSQL). */
+export const MIGRATION_LOCK_KEY = 0x5357_4d49; // "SWMI"
+
 /**
- * Runs a plugin's pending migrations in name order, recorded in `<prefix>migrations`.
- * Knex's migration lock makes it safe when several instances start at once on PostgreSQL.
+ * Runs a plugin's pending migrations in name order and records them in
+ * `<prefix>migrations` (name, run_at).
+ *
+ * All pending migrations of a plugin run in ONE transaction that first takes the migration
+ * lock: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database write lock
+ * (`BEGIN IMMEDIATE`). So instances starting together on a fresh database wait for each
+ * other and then find the work done; a failing migration leaves nothing half-applied; and a
+ * process killed mid-migration leaves no stale lock behind (the lock dies with its
+ * transaction). Knex's own migrator was not used for this reason: it takes its lock only
+ * after creating its table, and keeps the lock in a row that a crash leaves set.
  *
  * @returns the names of the migrations that ran now
  */
 export async function runMigrations(knex: Knex, tablePrefix: string, migrations: readonly Migration[]): Promise<string[]> {
   if (migrations.length === 0) return [];
   const ctx = migrationContext(knex, tablePrefix);
+  const table = `${tablePrefix}migrations`;
   const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
-  const source: Knex.MigrationSource<Migration> = {
-    getMigrations: async () => sorted,
-    getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({
-      up: (db: Knex) => m.up(db, ctx),
-      down: (db: Knex) => (m.down ? m.down(db, ctx) : Promise.resolve()),
+  const names = new Set<string>();
+  for (const m of sorted) {
+    if (names.has(m.name)) throw new Error(`Migration '${m.name}' is declared twice`);
+    names.add(m.name);
+  }
+  return withBusyRetry(() =>
+    knex.transaction(async (trx) => {
+      if (ctx.dialect.name === 'postgres') await trx.raw('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+      if (!(await trx.schema.hasTable(table))) {
+        await trx.schema.createTable(table, (t) => {
+          t.string('name', 255).primary();
+          t.bigInteger('run_at').notNullable();
+        });
+      }
+      const done = new Set(((await trx(table).pluck('name')) as string[]).map(String));
+      const ran: string[] = [];
+      for (const m of sorted) {
+        if (done.has(m.name)) continue;
+        await m.up(trx, ctx);
+        await trx(table).insert({ name: m.name, run_at: Date.now() });
+        ran.push(m.name);
+      }
+      return ran;
     }),
-  };
-  return withMigrationLock(knex, async () => {
-    const [, log] = (await knex.migrate.latest({ migrationSource: source, tableName: `${tablePrefix}migrations` })) as [number, string[]];
-    return log;
-  });
+  );
 }
 
-/** The advisory lock key every Switchboard instance takes while it migrates (PostgreSQL). */
-export const MIGRATION_LOCK_KEY = 0x5357_4d49; // "SWMI"
-
 /**
- * Runs `fn` while no other instance migrates. Knex's own lock is taken only after it has
- * created its migration table, so two instances starting on a fresh database could both try
- * to create it. On PostgreSQL a session advisory lock, held on one pooled connection while the
- * migrations run on others, makes the second instance wait and then find everything done. On
- * SQLite the database file lock serialises writers; a lost race to create a table is retried.
+ * SQLite: a writer in another process may hold the database longer than the busy timeout
+ * (a long migration); the migration is then tried again, a few times, before giving up.
  */
-async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
-  const client = knex.client as { config: { client: unknown }; acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
-  const engine = String(client.config.client);
-  if (engine === 'pg' || engine === 'postgres' || engine === 'postgresql') {
-    const conn = (await client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<unknown> };
-    try {
-      await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      try {
-        return await fn();
-      } finally {
-        await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-      }
-    } finally {
-      await client.releaseConnection(conn);
-    }
-  }
+async function withBusyRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= 5 || !/already exists|SQLITE_BUSY|locked/i.test(String((err as Error).message))) throw err;
-      await new Promise((r) => setTimeout(r, 50 * attempt));
+      if (attempt >= 5 || !/SQLITE_BUSY|database is locked/i.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }
 }

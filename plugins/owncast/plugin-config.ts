@@ -22,7 +22,8 @@ const configSchema = Type.Object({
   streamKey: Type.Optional(
     Type.String({
       minLength: 6,
-      description: 'The admin password (user `admin`) and stream key, at least 6 characters. Without one, a random key is generated, stored and printed once.',
+      maxLength: 256,
+      description: 'The admin password (user `admin`) and stream key, 6 to 256 characters. Without one, a random key is generated, stored and printed once.',
     }),
   ),
   versionNumber: Type.String({ default: '0.0.7', description: 'The `versionNumber` reported by the status endpoints.' }),

@@ -239,7 +239,9 @@ export const SETTERS: readonly SetterDefinition[] = [
   {
     path: 'key',
     summary: 'Set the stream key (also the admin password).',
-    body: valueOf(Type.String({ minLength: 6 })),
+    // The key is also the admin's HTTP Basic password: a key too long to send in a header
+    // would lock the admin out.
+    body: valueOf(Type.String({ minLength: 6, maxLength: 256 })),
     apply: (b: { value: string }) => {
       if (b.value.trim() !== b.value) throw badRequest('value must not start or end with white space');
       return { streamKey: b.value };

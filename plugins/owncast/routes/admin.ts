@@ -226,7 +226,8 @@ export function adminRoutes(kit: RouteKit): void {
     responses: { 200: BasicResponseSchema, 400: ErrorSchema },
     handler: async ({ body }) => {
       const id = Number((body as { id: number | string }).id);
-      if (!(await owncast.webhooks.delete(id))) throw new HttpError(400, `webhook ${id} not found`);
+      // Ids are 32-bit in the database; a larger one names no webhook (and must not reach SQL).
+      if (id > 2_147_483_647 || !(await owncast.webhooks.delete(id))) throw new HttpError(400, `webhook ${(body as { id: number | string }).id} not found`);
       return ok('deleted webhook');
     },
   });

@@ -12,7 +12,8 @@ import { createTestDatabase, databaseKinds, startTestKernel } from '../../../src
 import { owncastPlugin } from '../../../plugins/owncast/index.js';
 import { basic, bearer, chatClient, getJson, KEY, owncastOf, post, send, startOwncast } from './fixtures/helpers.js';
 
-const rand = () => Math.random().toString(16).slice(2, 14);
+// Always starts with a letter: an all-digit value would not be a valid host name in the s3 endpoint.
+const rand = () => `r${Math.random().toString(16).slice(2, 14)}`;
 
 /** Wrong values per setter; every one must be refused. */
 const WRONG: Record<string, unknown[]> = {};
@@ -231,6 +232,11 @@ for (const kind of databaseKinds()) {
       t.equal((await sb.fetch('/api/admin/status', { headers: admin })).status, 401, 'the old key no longer works');
       t.equal((await getJson(sb, '/api/admin/serverconfig', basic(next))).streamKey, next);
       t.equal((await post(sb, '/api/admin/config/key', { value: KEY }, basic(next))).status, 200);
+      t.equal((await sb.fetch('/api/admin/status', { headers: admin })).status, 200);
+      // A key too long to send back as a password is refused, and the admin keeps access.
+      const huge = await post(sb, '/api/admin/config/key', { value: 'k'.repeat(257) }, admin);
+      t.equal(huge.status, 400);
+      t.equal(((await huge.json()) as { success: boolean }).success, false);
       t.equal((await sb.fetch('/api/admin/status', { headers: admin })).status, 200);
     });
   });

@@ -22,6 +22,7 @@ export { SecretRegistry, safeEqual, hashToken, hashPassword, verifyPassword, ran
 export { HttpError, HttpErrorCodes, isHttpError, Reply, reply, type HttpErrorOptions, type ValidationIssue } from './http/http-error.js';
 export type { RouteDefinition, AnyRouteDefinition, StaticOr, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
 export { applyErrorHeaders, type Responder } from './http/responder.js';
+export { RawJson } from './http/raw-json.js';
 export { jsonResponder, type JsonResponderOptions } from './http/responders/json.js';
 export { textResponder, type TextResponderOptions } from './http/responders/text.js';
 export { ocsResponder, ocsFormat, ocsXml, writeOcs, type OcsFormat, type OcsMeta, type OcsResponderOptions } from './http/responders/ocs.js';

@@ -58,6 +58,9 @@ export function enabledPlugins(config: StandaloneConfig, available: readonly Plu
 export function createStandalone(config: StandaloneConfig, options: StandaloneOptions = {}): Standalone {
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: none of the families' clients revalidate with them, and hashing every answer
+  // (an 18 kB bot list, a chat history) costs throughput on every request.
+  app.set('etag', false);
   // Security headers (helmet, the well-kept standard for Express). Every answer here is an
   // API answer, so the strictest content policy applies; cross-origin resource policy is
   // left off because Owncast and opsdroid are called cross-origin by design (their CORS

@@ -147,7 +147,7 @@ export function registerRoutes(ctx: PluginContext, services: RedballServices): v
     summary: 'List bots with their status and detailedState',
     tags,
     responses: { 200: envelope(Type.Object({ bots: Type.Array(BotItem) }), 'The bots, by id'), ...errorResponses(401) },
-    handler: async () => ({ bots: await bots.list() }),
+    handler: () => bots.listBody(),
   });
 
   routes.add({

@@ -25,6 +25,12 @@ export interface LoadResult {
   failures: number;
 }
 
+/** A subject measured against Express in interleaved pairs. */
+export interface ComparedResult extends LoadResult {
+  /** Median over the pairs of subject rps / Express rps. */
+  ratio: number;
+}
+
 /** One line of the results table. */
 export interface Figure {
   /** Scenario group, e.g. `anope`. */
@@ -51,10 +57,16 @@ export interface BenchContext {
   quick: boolean;
   /** Seconds per load run. */
   duration: number;
-  /** The bare Express baseline of this run. */
+  /** The bare Express baseline of this run (measured first). */
   express: LoadResult;
   /** Runs load against a URL. */
   load(options: LoadOptions): Promise<LoadResult>;
+  /**
+   * Measures a URL against the bare Express route in interleaved pairs (Express, subject,
+   * Express, subject, …) so that a machine whose load drifts during the run does not skew
+   * the ratio; returns the subject's median figures and the median of the pairs' ratios.
+   */
+  versusExpress(options: LoadOptions): Promise<ComparedResult>;
   /** Starts a server in a child process. */
   startServer(kind: BenchServerKind, config?: unknown): Promise<BenchServer>;
   /** A fresh scratch directory for this scenario. */
@@ -158,6 +170,36 @@ export function allPlugins(own: Record<string, unknown>): Record<string, unknown
     anope: { auth: { token: 'bench-anope-token-all-plugins-0123' } },
     owncast: { streamKey: 'bench-owncast-stream-key' },
     ...own,
+  };
+}
+
+/** The median of some numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Interleaved pairs against a running Express baseline: `pairs` times an Express run then a
+ * subject run, each `duration` seconds, after a short warm-up of the subject.
+ */
+export async function compareWithExpress(expressUrl: string, options: LoadOptions & { duration: number }, pairs: number): Promise<ComparedResult> {
+  await load({ ...options, duration: Math.max(1, options.duration / 3) });
+  const subject: LoadResult[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const base = await load({ url: expressUrl, duration: options.duration, connections: options.connections });
+    const run = await load(options);
+    subject.push(run);
+    ratios.push(run.rps / base.rps);
+  }
+  return {
+    rps: median(subject.map((r) => r.rps)),
+    p50: median(subject.map((r) => r.p50)),
+    p99: median(subject.map((r) => r.p99)),
+    failures: subject.reduce((n, r) => n + r.failures, 0),
+    ratio: median(ratios),
   };
 }
 

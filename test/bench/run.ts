@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
-import { load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
+import { compareWithExpress, load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
 import { scenarios } from './scenarios/index.js';
 
 async function main(): Promise<void> {
@@ -33,6 +33,9 @@ async function main(): Promise<void> {
   const node = await measure('node');
   log('baseline: bare Express 5 route');
   const express = await measure('express');
+  // A baseline Express server stays up for the whole run, for interleaved comparisons.
+  const expressServer = await startServer('express');
+  const pairs = quick ? 2 : 3;
   const figures: Figure[] = [
     { scenario: 'baseline', name: 'bare node:http handler', value: node.rps, unit: 'req/s', ratio: node.rps / express.rps, p50: node.p50, p99: node.p99 },
     { scenario: 'baseline', name: 'bare Express 5 route', value: express.rps, unit: 'req/s', ratio: 1, p50: express.p50, p99: express.p99 },
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     duration,
     express,
     load: (o: LoadOptions) => load({ ...o, duration: o.duration ?? duration }),
+    versusExpress: (o: LoadOptions) => compareWithExpress(`${expressServer.url}/bench`, { ...o, duration: o.duration ?? (quick ? 1 : 3) }, pairs),
     startServer: (kind, config) => startServer(kind, config),
     scratch: (name) => fs.mkdtempSync(path.join(scratchRoot, `${name}-`)),
     log,
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
       figures.push({ scenario: scenario.name, name: 'FAILED', value: 0, unit: '', target: 'runs', ok: false });
     }
   }
+  await expressServer.stop();
   fs.rmSync(scratchRoot, { recursive: true, force: true });
 
   const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));

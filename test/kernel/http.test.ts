@@ -17,6 +17,7 @@ import {
   hostIdentity,
   HttpErrorCodes,
   safeEqual,
+  RawJson,
   type Responder,
 } from '../../src/index.js';
 import { startTestKernel } from '../../src/testing/index.js';
@@ -260,4 +261,19 @@ t.test('authentication comes before body parsing unless credentials may be in th
   t.equal(authed.status, 400);
   const form = await sb.fetch('/form-auth', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'apikey=key-123456' });
   t.equal(form.status, 200, 'a key in the form body still works');
+});
+
+t.test('pre-serialized JSON is written as it is, inside the family envelope', async (t) => {
+  const p = (id: string, responder: Responder) =>
+    definePlugin({ id, version: '1', init: (ctx) => { ctx.routes.defaults({ responder }); ctx.routes.add({ method: 'GET', path: `/${id}/raw`, handler: () => RawJson.of({ bots: [{ id: 1 }] }) }); } });
+  const sb = await startTestKernel({ plugins: [p('plainjson', jsonResponder()), p('envelope', redballResponder())] });
+  t.teardown(sb.close);
+  const plain = await sb.fetch('/plainjson/raw');
+  t.match(plain.headers.get('content-type'), /^application\/json/);
+  t.same(await plain.json(), { bots: [{ id: 1 }] });
+  const env = (await (await sb.fetch('/envelope/raw')).json()) as { meta: { api_version: number; timestamp: number }; errors: string; response: unknown };
+  t.equal(env.meta.api_version, 1);
+  t.ok(Math.abs(env.meta.timestamp - Date.now() / 1000) < 60);
+  t.equal(env.errors, '');
+  t.same(env.response, { bots: [{ id: 1 }] });
 });

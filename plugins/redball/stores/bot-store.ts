@@ -3,7 +3,7 @@
  * together with the runner's record of the bot's run (status and detailedState).
  */
 import { inject, injectable } from 'tsyringe';
-import { Tokens, type PluginContext } from '../../../src/index.js';
+import { Tokens, type PluginContext, type RawJson } from '../../../src/index.js';
 import { InvalidInput } from '../errors.js';
 import { initialDetailedState, type DetailedState } from '../runner/bot-api.js';
 import { defaultSystemSettings } from '../settings.js';
@@ -92,10 +92,17 @@ export class BotStore {
 
   /** Every bot with its status, by id: one query, or none while nothing changed (do not modify the result). */
   list(): Promise<readonly BotView[]> {
-    return this.cache.get(async () => {
-      const rows: JoinedRow[] = await this.joined().orderBy(`${this.table}.id`);
-      return rows.map((r) => this.toView(r));
-    });
+    return this.cache.get(this.loadAll);
+  }
+
+  private readonly loadAll = async (): Promise<BotView[]> => {
+    const rows: JoinedRow[] = await this.joined().orderBy(`${this.table}.id`);
+    return rows.map((r) => this.toView(r));
+  };
+
+  /** The list endpoint's response body, `{"bots": [...]}`, serialized once while nothing changes. */
+  listBody(): Promise<RawJson> {
+    return this.cache.body(this.loadAll);
   }
 
   /** One bot with its status (from the cached list when it is current). */

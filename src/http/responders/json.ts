@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
+import { RawJson } from '../raw-json.js';
 
 /** Options of {@link jsonResponder}. */
 export interface JsonResponderOptions {
@@ -17,6 +18,7 @@ export function jsonResponder(options: JsonResponderOptions = {}): Responder {
     send(_req: Request, res: Response, status: number, body: unknown) {
       res.status(status);
       if (body === undefined) res.end();
+      else if (body instanceof RawJson) res.type('application/json').send(body.text);
       else res.json(body);
     },
     error(_req: Request, res: Response, err: HttpError) {

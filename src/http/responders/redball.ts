@@ -6,6 +6,7 @@
 import type { Request, Response } from 'express';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
+import { RawJson } from '../raw-json.js';
 
 /** A redball envelope. */
 export interface RedballEnvelope {
@@ -51,6 +52,12 @@ export function redballResponder(): Responder {
   return {
     name: 'redball',
     send(_req: Request, res: Response, status: number, body: unknown) {
+      if (body instanceof RawJson) {
+        // A pre-serialized response: only the envelope around it is written per request.
+        const meta = JSON.stringify({ api_version: 1, timestamp: Date.now() / 1000 });
+        res.status(status).type('application/json').send(`{"meta":${meta},"errors":"","response":${body.text}}`);
+        return;
+      }
       const envelope = body instanceof RedballAnswer ? redballEnvelope(body.response, body.errors) : redballEnvelope(body);
       res.status(status).json(envelope);
     },

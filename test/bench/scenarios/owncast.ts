@@ -157,10 +157,9 @@ export const owncastScenario: Scenario = {
         const target = `${server.url}/api/status`;
         const body = (await (await fetch(target)).json()) as { online: boolean };
         if (body.online !== true) throw new Error(`/api/status: ${JSON.stringify(body)}`);
-        await ctx.load({ url: target, duration: 1 });
-        const r = await ctx.load({ url: target });
+        const r = await ctx.versusExpress({ url: target });
         if (r.failures > 0) throw new Error(`GET /api/status: ${r.failures} failed requests`);
-        const ratio = r.rps / ctx.express.rps;
+        const ratio = r.ratio;
         push({ name: 'GET /api/status', value: r.rps, unit: 'req/s', ratio, p50: r.p50, p99: r.p99, ...atLeast(ratio, 0.5) });
         const spread = r.p99 / Math.max(r.p50, 1);
         push({ name: 'GET /api/status p99 / p50', value: spread, unit: 'x', ...atMost(spread, 5) });

@@ -65,10 +65,9 @@ export const talkScenario: Scenario = {
       const enabled = check.ocs.data.filter((b) => b.state === 1).length;
       if (check.ocs.data.length !== BOTS - 1 || enabled !== ENABLED) throw new Error(`expected ${BOTS - 1} bots (${ENABLED} enabled), got ${JSON.stringify(check)}`);
       const name = `GET …/api/v1/bot/{token} as a moderator (${BOTS - 1} bots listed)`;
-      await ctx.load({ url: target, headers, duration: 1 });
-      const r = await ctx.load({ url: target, headers });
+      const r = await ctx.versusExpress({ url: target, headers });
       if (r.failures > 0) throw new Error(`${name}: ${r.failures} failed requests`);
-      const ratio = r.rps / ctx.express.rps;
+      const ratio = r.ratio;
       figures.push({ scenario: 'talk', name, value: r.rps, unit: 'req/s', ratio, p50: r.p50, p99: r.p99, ...atLeast(ratio, 0.5) });
       const spread = r.p99 / Math.max(r.p50, 1);
       figures.push({ scenario: 'talk', name: `${name}: p99 / p50`, value: spread, unit: 'x', ...atMost(spread, 5) });

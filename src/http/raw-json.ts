@@ -1,0 +1,14 @@
+/**
+ * JSON that is already serialized. A handler that answers the same large document many
+ * times (a cached list) returns `new RawJson(text)` and the JSON responders write the text
+ * as it is instead of serializing the value on every request.
+ */
+export class RawJson {
+  /** @param text - a complete JSON value, serialized */
+  constructor(readonly text: string) {}
+
+  /** Serializes `value` once. */
+  static of(value: unknown): RawJson {
+    return new RawJson(JSON.stringify(value));
+  }
+}

@@ -40,15 +40,28 @@ function isKnexInstance(value: unknown): value is Knex {
  * `synchronous=NORMAL`, which in WAL mode survives a process crash.
  */
 function sqliteAfterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void): void {
+  // Switching a fresh file to WAL needs its exclusive lock. While another process opening
+  // the same new file holds a lock, SQLite may answer SQLITE_BUSY at once, or after waiting
+  // the whole busy timeout when the two wait on each other: so the switch runs with a short
+  // timeout and is tried again for up to the full one; the full timeout is set last.
   const pragmas = [
+    'PRAGMA busy_timeout = 50',
     'PRAGMA foreign_keys = ON',
     'PRAGMA journal_mode = WAL',
-    `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
     'PRAGMA synchronous = NORMAL',
+    `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
   ];
-  const next = (i: number): void => {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  const next = (i: number, attempt = 1): void => {
     if (i === pragmas.length) return done(null, conn);
-    conn.run(pragmas[i], (err) => (err ? done(err, conn) : next(i + 1)));
+    conn.run(pragmas[i], (err) => {
+      if (!err) return next(i + 1);
+      if ((err as { code?: string }).code === 'SQLITE_BUSY' && Date.now() < deadline) {
+        setTimeout(() => next(i, attempt + 1), Math.min(10 * attempt, 100));
+        return;
+      }
+      done(err, conn);
+    });
   };
   next(0);
 }

@@ -7,9 +7,9 @@
  *
  * - the secrets registered with the kernel (`kernel.secrets.add`);
  * - secret-looking values of the plugins' configs (tokens, keys, passwords, secrets);
- * - secrets that travelled through its HTTP API: secret-looking fields of request bodies
- *   and query strings (a Talk bot's secret, a reddit app secret, an Owncast S3 secret…)
- *   and of JSON answers (an Owncast access token just created);
+ * - secrets that travelled through its HTTP API: the credentials requests present (right
+ *   or wrong), secret-looking fields of request bodies and query strings (a reddit app
+ *   secret, an Owncast S3 secret…) and of JSON answers (an Owncast access token just made);
  * - secrets at rest in its database when it closes (secret-named columns, token tables,
  *   key/value settings): a bot installed by the CLI or the programmatic API.
  *
@@ -143,6 +143,7 @@ export class LogCapture {
       const keys = tokenPath ? new RegExp(`${TRAFFIC_SECRET_KEY.source}|^tokens?$`, 'i') : TRAFFIC_SECRET_KEY;
       const where = `${req.method} ${url.pathname}`;
       for (const [k, v] of url.searchParams) if (keys.test(k)) this.secret(v, `${where} query ${k}`);
+      this.credentials(req.headers.authorization, `${where} header authorization`);
       const requestBody = captureRequest(req);
       const responseBody = captureResponse(res);
       res.once('finish', () => {
@@ -156,6 +157,24 @@ export class LogCapture {
       });
       next();
     };
+  }
+
+  /**
+   * Records the credentials a request presents, right or wrong: a refused login must be
+   * logged without them too. Basic: the password (and the encoded pair); Bearer: the token;
+   * any other scheme-less value (opsdroid's command center): the value.
+   */
+  private credentials(header: string | undefined, source: string): void {
+    if (!header) return;
+    const [scheme, ...rest] = header.trim().split(/\s+/);
+    const value = rest.join(' ');
+    if (/^basic$/i.test(scheme) && value) {
+      this.secret(value, source);
+      const decodedPair = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decodedPair.indexOf(':');
+      if (colon >= 0) this.secret(decodedPair.slice(colon + 1), `${source} password`);
+    } else if (/^bearer$/i.test(scheme)) this.secret(value, source);
+    else if (rest.length === 0) this.secret(scheme, source);
   }
 
   private secretsInBody(body: Buffer | undefined, type: string, keys: RegExp, whole: boolean, source: string): void {

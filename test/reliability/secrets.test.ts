@@ -21,6 +21,7 @@ const LEAKS = {
   answer: 'ans-leaky-token-',
   database: 'dbs-leaky-secret-3e6b0c',
   registered: 'reg-scrubbed-secret-9f1a4d',
+  credential: 'hdr-leaky-bearer-2c5e8a',
 };
 
 /** A plugin that logs secrets it never registered, one from each place secrets come from. */
@@ -62,6 +63,15 @@ const leaky = definePlugin({
         return { accessToken };
       },
     });
+    // A credential presented in a request header, logged.
+    ctx.routes.add({
+      method: 'GET',
+      path: '/leaky/whoami',
+      handler: ({ req, log }) => {
+        log.info(`called with ${req.headers.authorization}`);
+        return { you: 'someone' };
+      },
+    });
     // Registered before logging: scrubbed.
     ctx.secrets.add(LEAKS.registered);
   },
@@ -99,6 +109,7 @@ for (const kind of databaseKinds()) {
     t.teardown(sb.close);
     const installed = await sb.fetch('/leaky/install', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bot', secret: LEAKS.request }) });
     t.equal(installed.status, 200);
+    t.equal((await sb.fetch('/leaky/whoami', { headers: { authorization: `Bearer ${LEAKS.credential}` } })).status, 200);
     const token = await sb.fetch('/leaky/tokens', { method: 'POST' });
     const { accessToken } = (await token.json()) as { accessToken: string };
     await sb.close();
@@ -115,9 +126,10 @@ for (const kind of databaseKinds()) {
     expect(LEAKS.request, /POST \/leaky\/install request\.secret/, 'a secret sent in a request');
     expect(accessToken, /POST \/leaky\/tokens answer\.accessToken/, 'a secret made by the server and answered');
     expect(LEAKS.database, /database leaky_keys\.secret/, 'a secret stored by code, found in the database');
+    expect(LEAKS.credential, /GET \/leaky\/whoami header authorization/, 'a credential presented in a header');
     t.notOk(found.has(mask(LEAKS.registered)), 'a registered secret is scrubbed from the log');
-    t.equal(result.findings.length, 4, 'nothing else');
-    t.ok(result.lines >= 4 && result.files === 1 && result.secrets >= 5, `log lines scanned: ${result.lines}, secrets checked: ${result.secrets}`);
+    t.equal(result.findings.length, 5, 'nothing else');
+    t.ok(result.lines >= 5 && result.files === 1 && result.secrets >= 6, `log lines scanned: ${result.lines}, secrets checked: ${result.secrets}`);
     t.match(fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.log'))!), 'utf8'), /registered \[REDACTED\]/);
   });
 }

@@ -36,7 +36,7 @@ export interface ScanResult {
   lines: number;
   /** Distinct secrets looked for. */
   secrets: number;
-  /** Secrets by where they were recorded from (registry, config, request, answer, database, child config). */
+  /** Secrets by where they were recorded from (registry, config, credentials presented, request, answer, database). */
   bySource: Record<string, number>;
   /** Secrets found in logs. */
   findings: Finding[];
@@ -54,6 +54,7 @@ function sourceKind(source: string): string {
   if (source.startsWith('config ')) return 'config';
   if (source.startsWith('database')) return 'database';
   if (source === 'DATABASE_URL') return 'config';
+  if (/ header authorization/.test(source)) return 'credentials presented';
   if (/ query /.test(source) || / request/.test(source)) return 'request';
   if (/ answer/.test(source)) return 'answer';
   return 'other';

@@ -10,14 +10,21 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { createTestDatabase, databaseKinds, startTestKernel, type TestKernel } from '../../src/testing/index.js';
 import { spawnTs } from '../helpers/child.js';
+import { WebSocket } from 'ws';
 import { talkApi } from '../../plugins/talk/index.js';
+import { OwncastTokens, type BroadcastService } from '../../plugins/owncast/index.js';
 import { allPlugins, basicOf, burst, CREDENTIALS, identity, type BurstResult } from './fixtures-b/burst.js';
 import { request, TALK_V1, TALK_V4, type Answer } from './fixtures-b/standalone.js';
 
 /** Writers in each burst. */
 const N = 200;
 
+/** Requests fired and errors seen, for the figures printed per database. */
+const tally = { requests: 0, errors: 0 };
+
 function noErrors(t: Test, result: BurstResult, what: string): void {
+  tally.requests += result.answers.length + result.errors.filter((e) => !/^#\d+: \d{3} /.test(e)).length;
+  tally.errors += result.errors.length;
   t.same(result.errors, [], `${what}: no client saw an error (${JSON.stringify(result.statuses)})`);
 }
 
@@ -202,17 +209,49 @@ async function owncast(t: Test, sb: TestKernel): Promise<void> {
     return title === storedTitle ? title : undefined;
   }, 3000);
   t.equal(shown, storedTitle, 'the API shows the stored title');
+
+  // Viewers: chat clients connecting at once during a broadcast count, and so does the peak.
+  const broadcasts = sb.kernel.container.resolve<BroadcastService>(OwncastTokens.Broadcasts);
+  await broadcasts.start({ remoteAddr: '127.0.0.1' });
+  t.teardown(() => broadcasts.stop().catch(() => undefined));
+  const sockets = await Promise.allSettled(
+    Array.from({ length: N }, () => {
+      const socket = new WebSocket(`${sb.url.replace('http', 'ws')}/entry`);
+      return new Promise<WebSocket>((resolve, reject) => {
+        socket.once('open', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    }),
+  );
+  const open = sockets.filter((s): s is PromiseFulfilledResult<WebSocket> => s.status === 'fulfilled').map((s) => s.value);
+  t.teardown(() => open.forEach((s) => s.terminate()));
+  t.equal(open.length, N, 'every chat client connected');
+  const status = async () => (await request(`${sb.url}/api/status`)).json as { viewerCount: number; sessionMaxViewerCount: number; overallMaxViewerCount: number };
+  t.equal((await eventually(async () => ((await status()).viewerCount === N ? N : undefined)))!, N, 'every connected client is a viewer');
+  const peak = await eventually(async () => ((await status()).sessionMaxViewerCount === N ? N : undefined));
+  t.equal(peak, N, 'the session peak counts them all');
+  const row = await eventually(async () => {
+    const r = await ctx.db(ctx.table('broadcast')).first().catch(() => undefined);
+    return r && Number(r.session_peak) === N ? r : undefined;
+  });
+  t.equal(Number(row?.session_peak), N, 'the stored session peak too');
+  for (const s of open.slice(0, N / 2)) s.close();
+  t.equal(await eventually(async () => ((await status()).viewerCount === N / 2 ? N / 2 : undefined)), N / 2, 'clients that leave stop counting');
+  t.equal((await status()).sessionMaxViewerCount, N, 'the peak stays');
 }
 
 for (const kind of databaseKinds()) {
   t.test(`${kind}: ${N} writers at once`, async (t) => {
     const sb = await startTestKernel({ database: kind, identity, plugins: allPlugins() });
     t.teardown(sb.close);
+    tally.requests = 0;
+    tally.errors = 0;
     await t.test('talk: participants, messages, reactions, error counts', (t) => talk(t, sb));
     await t.test('opsdroid: webhook counters, module changes', (t) => opsdroid(t, sb));
     await t.test('redball: a contested name, settings added and replaced', (t) => redball(t, sb));
     await t.test('anope: creates, one field', (t) => anope(t, sb));
-    await t.test('owncast: chat, settings', (t) => owncast(t, sb));
+    await t.test('owncast: chat, settings, viewers', (t) => owncast(t, sb));
+    t.comment(`${kind}: ${tally.requests} requests in bursts of ${N} at once, errors seen by clients: ${tally.errors}`);
   });
 }
 

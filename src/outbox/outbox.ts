@@ -330,11 +330,23 @@ export class Outbox {
     });
     const inserted = (await (options.trx ?? this.knex)(this.table).insert(rows, ['id'])) as Array<{ id: number | string } | number>;
     const keys = [...new Set(rows.map((r) => r.ordering_key))];
-    // Promote after commit: a promotion inside an uncommitted transaction could race with
-    // the lane's head finishing on another connection and leave the lane without a head.
+    if (options.trx && this.dialect.name === 'sqlite') {
+      // SQLite has one writer at a time (its write lock is held from the first write to the
+      // commit), so no lane head can finish concurrently: promoting inside the caller's
+      // transaction is safe and saves a write.
+      await this.promote(keys, options.trx);
+      void options.trx.executionPromise.then(() => this.wake(), () => undefined);
+      return this.enqueued(rows, inserted);
+    }
+    // PostgreSQL: promote after commit. Inside an uncommitted transaction the promotion could
+    // race with the lane's head finishing on another connection and leave the lane headless.
     const afterCommit = () => this.promote(keys).then(() => this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
     if (options.trx) void options.trx.executionPromise.then(afterCommit, () => undefined);
     else await afterCommit();
+    return this.enqueued(rows, inserted);
+  }
+
+  private enqueued(rows: ReadonlyArray<{ delivery_id: string }>, inserted: Array<{ id: number | string } | number>): EnqueuedDelivery[] {
     return rows.map((r, i) => {
       const id = inserted[i];
       return { id: Number(typeof id === 'object' ? id.id : id), deliveryId: r.delivery_id };
@@ -346,13 +358,18 @@ export class Outbox {
    * statement. `status = 'queued'` is checked on the row itself so that two instances
    * promoting the same lane at once cannot both succeed.
    */
-  private async promote(orderingKeys: readonly string[]): Promise<void> {
+  private async promote(orderingKeys: readonly string[], db: Knex | Knex.Transaction = this.knex): Promise<void> {
     if (orderingKeys.length === 0) return;
     const t = this.table;
-    const marks = orderingKeys.map(() => '?').join(', ');
-    await this.knex.raw(
+    // Each lane's oldest queued delivery is found by an index seek (ORDER BY id LIMIT 1), not
+    // by grouping every queued row: with a backlog behind slow receivers, grouping made each
+    // enqueue cost as much as the whole queue.
+    const oldest = orderingKeys
+      .map((_, i) => `SELECT o${i}.id FROM (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1) o${i}`)
+      .join(' UNION ALL ');
+    await db.raw(
       `UPDATE ${t} SET status = 'pending' WHERE ${unindexed('status')} = 'queued'
-         AND id IN (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key IN (${marks}) AND q.status = 'queued' GROUP BY q.ordering_key)
+         AND id IN (${oldest})
          AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ${t}.ordering_key AND p.status IN ('pending', 'delivering'))`,
       orderingKeys,
     );
@@ -368,7 +385,7 @@ export class Outbox {
     const result = await this.knex.raw(
       `UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
          WHERE ${unindexed('status')} = 'queued'
-         AND id = (SELECT MIN(q.id) FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued')
+         AND id = (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1)
          AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))
          RETURNING *`,
       [this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs, orderingKey, orderingKey],

@@ -409,7 +409,21 @@ export class Outbox {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    this.loopDone = this.loop();
+    this.loopDone = this.recoverCrashedAttempts().then(() => this.loop());
+  }
+
+  /**
+   * SQLite serves one instance, so a delivery still marked in flight when the worker starts
+   * was cut by a crash: it is due again at once instead of after its claim expires.
+   * (On PostgreSQL another instance may really be attempting it; its claim must run out.)
+   */
+  private async recoverCrashedAttempts(): Promise<void> {
+    if (this.dialect.name !== 'sqlite') return;
+    try {
+      await this.knex(this.table).where('status', 'delivering').update({ status: 'pending', locked_by: null, locked_until: null, next_attempt_at: Date.now() });
+    } catch (err) {
+      this.logger.error({ err }, 'outbox could not recover deliveries cut by a crash');
+    }
   }
 
   /** Nudges the worker to look for due work now. */

@@ -248,3 +248,24 @@ t.test('cancel drops the waiting deliveries of one owner reference, and the lane
   t.same(receiver.received.filter((r) => String(r.body) !== 'old-1').map((r) => String(r.body)), ['keep'], 'only the other webhook’s delivery arrived');
   t.equal(await ob.cancel('webhook:1'), 0);
 });
+
+t.test('sqlite: a delivery left in flight by a crash is attempted again as soon as the worker starts', async (t) => {
+  const database = await createTestDatabase('sqlite');
+  t.teardown(database.drop);
+  const receiver = await startReceiver();
+  t.teardown(receiver.close);
+  const outbox = { allow: ['127.0.0.0/8'], pollIntervalMs: 50 };
+  const holder: { ctx?: PluginContext } = {};
+  const first = new Kernel({ database: database.url, logger: { level: 'silent' }, plugins: [notifier([], holder)], outbox });
+  await first.prepare('cli');
+  const { id } = await holder.ctx!.outbox.enqueue({ url: receiver.url, body: 'cut by a crash' });
+  // As a killed process leaves it: claimed, its claim valid for a long time yet.
+  await first.db('swb_outbox').where({ id }).update({ status: 'delivering', locked_by: 'dead-instance', locked_until: Date.now() + 3_600_000 });
+  await first.stop();
+  const outcomes: AttemptOutcome[] = [];
+  const second = new Kernel({ database: database.url, logger: { level: 'silent' }, plugins: [notifier(outcomes, {})], outbox });
+  await second.start();
+  t.teardown(() => second.stop());
+  await receiver.waitFor(1, 5000);
+  t.equal(String(receiver.received[0].body), 'cut by a crash');
+});

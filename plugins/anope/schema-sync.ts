@@ -189,7 +189,7 @@ export class SchemaSync {
         );
       }
     }
-    for (const sql of statements) await exec(trx, sql);
+    await this.dialect.execBatch(trx, statements);
     await this.record(trx, types, stored);
     return statements.length;
   }
@@ -231,6 +231,7 @@ export class SchemaSync {
   /** Records every field that now has a column (previous records are kept: columns stay). */
   private async record(trx: Knex.Transaction, types: AnopeType[], stored: Map<string, Map<string, StoredField>>): Promise<void> {
     const now = new Date().toISOString();
+    const rows: Array<{ name: string; fields: string; updated_at: string }> = [];
     for (const type of types) {
       const before = stored.get(type.name);
       const merged = new Map(before ?? []);
@@ -241,9 +242,9 @@ export class SchemaSync {
         changed = true;
       }
       if (!changed) continue;
-      const row = { name: type.name, fields: JSON.stringify([...merged.values()]), updated_at: now };
-      await trx(this.names.types).insert(row).onConflict('name').merge(['fields', 'updated_at']);
+      rows.push({ name: type.name, fields: JSON.stringify([...merged.values()]), updated_at: now });
     }
+    if (rows.length > 0) await trx(this.names.types).insert(rows).onConflict('name').merge(['fields', 'updated_at']);
   }
 
   private async readStored(trx: Knex.Transaction): Promise<Map<string, Map<string, StoredField>>> {

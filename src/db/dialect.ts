@@ -35,6 +35,21 @@ export interface Dialect {
   readonly skipLockedSql: string;
   /** The rows of a `knex.raw()` result (PostgreSQL wraps them in `{ rows }`). */
   rows<T = Record<string, unknown>>(result: unknown): T[];
+  /**
+   * Runs several statements without parameters (DDL) in one round trip, on `db` or inside
+   * the transaction `db` is. Much faster than one `raw()` each when a schema is created.
+   */
+  execBatch(db: Knex | Knex.Transaction, statements: readonly string[]): Promise<void>;
+}
+
+interface SqliteConnection {
+  exec(sql: string, callback: (err: Error | null) => void): void;
+}
+
+/** The client internals used to reach a Knex handle's (or transaction's) connection. */
+interface ConnectionClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
 }
 
 /** Builds the dialect helpers for a Knex instance. */
@@ -72,5 +87,23 @@ export function dialectOf(knex: Knex): Dialect {
     skipLocked: (query) => (pg ? (query.forUpdate().skipLocked() as typeof query) : query),
     skipLockedSql: pg ? 'FOR UPDATE SKIP LOCKED' : '',
     rows: <T>(result: unknown): T[] => (pg ? ((result as { rows: T[] }).rows ?? []) : ((result as T[]) ?? [])),
+    execBatch: async (db, statements) => {
+      if (statements.length === 0) return;
+      const sql = statements.join(';\n');
+      // PostgreSQL's simple query protocol runs several statements in one query.
+      if (pg) {
+        await db.raw(sql);
+        return;
+      }
+      // sqlite3 runs several statements only through exec() on the connection; a transaction's
+      // client hands out the transaction's own connection.
+      const client = db.client as unknown as ConnectionClient;
+      const connection = (await client.acquireConnection()) as SqliteConnection;
+      try {
+        await new Promise<void>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        await client.releaseConnection(connection);
+      }
+    },
   };
 }

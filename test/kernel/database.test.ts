@@ -63,6 +63,12 @@ for (const kind of databaseKinds()) {
     await db('notes_parent').where({ id: parentId }).del();
     t.equal((await db('notes_child').count({ n: '*' }))[0].n, kind === 'postgres' ? '0' : 0, 'ON DELETE CASCADE ran');
 
+    // Several DDL statements in one round trip, inside a transaction too.
+    await db.transaction((trx) => d.execBatch(trx, ['CREATE TABLE notes_batch_a (id integer primary key)', 'CREATE TABLE notes_batch_b (id integer primary key)']));
+    t.ok((await db.schema.hasTable('notes_batch_a')) && (await db.schema.hasTable('notes_batch_b')), 'execBatch ran every statement');
+    await t.rejects(db.transaction((trx) => d.execBatch(trx, ['CREATE TABLE notes_batch_c (id integer primary key)', 'CREATE TABLE notes_batch_a (id integer primary key)'])));
+    t.notOk(await db.schema.hasTable('notes_batch_c'), 'a failing batch leaves nothing behind in its transaction');
+
     if (kind === 'sqlite') {
       const [{ journal_mode }] = await db.raw('PRAGMA journal_mode');
       t.equal(journal_mode, 'wal');

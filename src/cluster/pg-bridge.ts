@@ -12,7 +12,7 @@
  * CLI (a revoked token, an installed bot) reaches the running instances at once.
  */
 import type { Knex } from 'knex';
-import pg from 'pg';
+import type pg from 'pg';
 import type { EventBus, EventForwarder } from '../events.js';
 import type { Logger } from '../logger.js';
 
@@ -78,7 +78,10 @@ export class PgEventBridge implements EventForwarder {
   private connect(): Promise<void> {
     this.connecting ??= (async () => {
       const settings = (this.knex.client as { connectionSettings: string | pg.ClientConfig }).connectionSettings;
-      const client = new pg.Client(typeof settings === 'string' ? { connectionString: settings } : settings);
+      // Loaded only when a PostgreSQL bridge starts: evaluating the driver costs a SQLite
+      // server ~30 ms of startup for nothing.
+      const { default: driver } = await import('pg');
+      const client = new driver.Client(typeof settings === 'string' ? { connectionString: settings } : settings);
       client.on('notification', (msg) => {
         this.receiving = this.receiving.then(() => this.receive(msg.payload));
       });

@@ -20,8 +20,10 @@ await build({
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-  // The SQLite driver is native; the rest are optional drivers knex or pg load only if present.
-  external: ['sqlite3', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
+  // The SQLite driver is native; iconv-lite and mime-db are large tables that load faster from
+  // node_modules (iconv-lite only when a body has a charset other than UTF-8); the rest are
+  // optional drivers knex or pg load only if present.
+  external: ['sqlite3', 'iconv-lite', 'mime-db', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {
     js: "import { createRequire as __swbCreateRequire } from 'node:module'; const require = __swbCreateRequire(import.meta.url);",

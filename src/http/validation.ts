@@ -94,13 +94,17 @@ function convertFlat(value: unknown, plan: Array<[string, Primitive]>): unknown 
   return out;
 }
 
-/** Compiles the validator of one request part (once, at start). */
+/**
+ * The validator of one request part. TypeBox compiles it on the route's first request, not
+ * at start: a server with hundreds of routes starts faster, and routes never called cost nothing.
+ */
 export function compilePart(location: Location, schema: TSchema): PartValidator {
-  const validator = Compile(schema);
+  let compiled: ReturnType<typeof Compile> | undefined;
   const defaults = hasDefaults(schema);
   const plan = flatPlan(schema);
   return {
     validate(value, convert) {
+      const validator = (compiled ??= Compile(schema));
       if (validator.Check(value) && !defaults) return { ok: true, value };
       if (convert && plan && !defaults) {
         const fast = convertFlat(value, plan);

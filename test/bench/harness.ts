@@ -61,6 +61,8 @@ export interface BenchContext {
   express: LoadResult;
   /** Runs load against a URL. */
   load(options: LoadOptions): Promise<LoadResult>;
+  /** Warms a URL up before it is measured (JIT, caches): a second, or a few hundred requests in `--quick` (or `amount` when given). */
+  warm(options: LoadOptions): Promise<void>;
   /**
    * Measures a URL against the bare Express route in interleaved pairs (Express, subject,
    * Express, subject, …) so that a machine whose load drifts during the run does not skew
@@ -184,8 +186,8 @@ export function median(values: readonly number[]): number {
  * Interleaved pairs against a running Express baseline: `pairs` times an Express run then a
  * subject run, each `duration` seconds, after a short warm-up of the subject.
  */
-export async function compareWithExpress(expressUrl: string, options: LoadOptions & { duration: number }, pairs: number): Promise<ComparedResult> {
-  await load({ ...options, duration: Math.max(1, options.duration / 3) });
+export async function compareWithExpress(expressUrl: string, options: LoadOptions & { duration: number }, pairs: number, warmAmount?: number): Promise<ComparedResult> {
+  await load({ ...options, ...(warmAmount ? { amount: warmAmount } : {}), duration: 1 });
   const subject: LoadResult[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {

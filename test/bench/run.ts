@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
-  const duration = quick ? 3 : 8;
+  const duration = quick ? 2 : 8;
+  const warmAmount = quick ? 300 : undefined;
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const started = Date.now();
 
@@ -23,8 +24,8 @@ async function main(): Promise<void> {
     const server = await startServer(kind);
     try {
       const url = kind === 'express' ? `${server.url}/bench` : server.url;
-      await load({ url, duration: 1 });
-      return await load({ url, duration });
+      await load({ url, duration: 1, ...(warmAmount ? { amount: warmAmount } : {}) });
+      return await load({ url, duration: kind === 'node' && quick ? 1 : duration });
     } finally {
       await server.stop();
     }
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const express = await measure('express');
   // A baseline Express server stays up for the whole run, for interleaved comparisons.
   const expressServer = await startServer('express');
-  const pairs = quick ? 2 : 3;
+  const pairs = quick ? 1 : 3;
   const figures: Figure[] = [
     { scenario: 'baseline', name: 'bare node:http handler', value: node.rps, unit: 'req/s', ratio: node.rps / express.rps, p50: node.p50, p99: node.p99 },
     { scenario: 'baseline', name: 'bare Express 5 route', value: express.rps, unit: 'req/s', ratio: 1, p50: express.p50, p99: express.p99 },
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
     duration,
     express,
     load: (o: LoadOptions) => load({ ...o, duration: o.duration ?? duration }),
-    versusExpress: (o: LoadOptions) => compareWithExpress(`${expressServer.url}/bench`, { ...o, duration: o.duration ?? (quick ? 1 : 3) }, pairs),
+    warm: async (o: LoadOptions) => void (await load({ duration: 1, ...(warmAmount ? { amount: warmAmount } : {}), ...o })),
+    versusExpress: (o: LoadOptions) => compareWithExpress(`${expressServer.url}/bench`, { ...o, duration: o.duration ?? (quick ? 1 : 3) }, pairs, warmAmount),
     startServer: (kind, config) => startServer(kind, config),
     scratch: (name) => fs.mkdtempSync(path.join(scratchRoot, `${name}-`)),
     log,
@@ -54,8 +56,10 @@ async function main(): Promise<void> {
   for (const scenario of scenarios) {
     if (only && !only.has(scenario.name)) continue;
     log(`scenario: ${scenario.name}`);
+    const scenarioStarted = Date.now();
     try {
       figures.push(...(await scenario.run(ctx)));
+      log(`scenario ${scenario.name}: ${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s`);
     } catch (err) {
       log(`scenario ${scenario.name} failed: ${(err as Error).stack}`);
       figures.push({ scenario: scenario.name, name: 'FAILED', value: 0, unit: '', target: 'runs', ok: false });

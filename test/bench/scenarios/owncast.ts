@@ -102,8 +102,8 @@ async function chatSend(ctx: BenchContext, delayMs: number, label: string): Prom
       };
       const probe = await fetch(options.url, { method: 'POST', headers: options.headers, body: options.body });
       if (probe.status !== 200) throw new Error(`chat send answered ${probe.status}: ${await probe.text()}`);
-      await ctx.load({ ...options, duration: 1 });
-      const r = await ctx.load(options);
+      await ctx.warm(options);
+      const r = await ctx.load({ ...options, ...(ctx.quick ? { duration: 1 } : {}) });
       if (r.failures > 0) throw new Error(`chat send (${label} receivers): ${r.failures} failed requests`);
       return { ...r, delivered: hooks.received() };
     } finally {
@@ -198,8 +198,8 @@ export const owncastScenario: Scenario = {
           const target = `${server.url}/api/chat`;
           const list = (await (await fetch(target)).json()) as unknown[];
           if (list.length !== 50) throw new Error(`/api/chat returned ${list.length} messages`);
-          const duration = Math.min(ctx.duration, 3);
-          await ctx.load({ url: target, duration: 1 });
+          const duration = ctx.quick ? 1 : Math.min(ctx.duration, 3);
+          await ctx.warm({ url: target });
           const r = await ctx.load({ url: target, duration });
           if (r.failures > 0) throw new Error(`GET /api/chat: ${r.failures} failed requests`);
           // Hide, then show, 10k ids (the newest ones), timed.

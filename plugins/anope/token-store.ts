@@ -13,7 +13,10 @@ import type { AnopeNames } from './sql.js';
 declare module '../../src/index.js' {
   interface SwitchboardEvents {
     /** An API token was revoked (emitted cluster-wide, also by the CLI): cached verifications are dropped. */
-    'anope.tokens.revoked': { at: number };
+    'anope.tokens.revoked': {
+      /** When, ms since the epoch. */
+      at: number;
+    };
   }
 }
 

@@ -59,7 +59,10 @@ declare module '../../src/index.js' {
     /** A module's configuration changed through the command center (cluster-wide). */
     'opsdroid.module.changed': OpsdroidModuleChangedEvent;
     /** Stored changes were forgotten by `switchboard opsdroid reset` (cluster-wide): every instance reloads them. */
-    'opsdroid.modules.reset': { instanceId: string };
+    'opsdroid.modules.reset': {
+      /** The instance (or CLI) that reset them. */
+      instanceId: string;
+    };
   }
 }
 

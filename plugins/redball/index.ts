@@ -36,17 +36,41 @@ import { RunStore } from './stores/run-store.js';
 declare module '../../src/index.js' {
   interface SwitchboardEvents {
     /** A bot started running (its run function was called). */
-    'redball.bot.started': { botId: number; name: string };
+    'redball.bot.started': {
+      /** The bot's id. */
+      botId: number;
+      /** The bot's name. */
+      name: string;
+    };
     /** A bot stopped; `error` when its run function failed. */
-    'redball.bot.stopped': { botId: number; name: string; error?: string };
+    'redball.bot.stopped': {
+      /** The bot's id. */
+      botId: number;
+      /** The bot's name. */
+      name: string;
+      /** Why its run function failed. */
+      error?: string;
+    };
     /** Bots or their runs changed (emitted cluster-wide): cached bot lists are dropped. */
-    'redball.bots.changed': { at: number };
+    'redball.bots.changed': {
+      /** When, ms since the epoch. */
+      at: number;
+    };
     /** Asks the instance running a bot to stop it (emitted cluster-wide by a stop on another instance). */
-    'redball.bot.stop-requested': { botId: number };
+    'redball.bot.stop-requested': {
+      /** The bot to stop. */
+      botId: number;
+    };
     /** A stopping instance released its bots (emitted cluster-wide): the others take them over now. */
-    'redball.bots.released': { instanceId: string };
+    'redball.bots.released': {
+      /** The instance that released them. */
+      instanceId: string;
+    };
     /** API keys were created or revoked (emitted cluster-wide, also by the CLI): cached keys are dropped. */
-    'redball.apikeys.changed': { at: number };
+    'redball.apikeys.changed': {
+      /** When, ms since the epoch. */
+      at: number;
+    };
   }
 }
 
@@ -56,19 +80,25 @@ export const MIN_API_KEY_LENGTH = 16;
 /** The plugin's configuration. */
 export const RedballConfigSchema = Type.Object(
   {
+    /** API keys accepted besides those created with the CLI. */
     apiKeys: Type.Array(Type.String({ minLength: MIN_API_KEY_LENGTH }), {
       default: [],
       description: `API keys accepted in the apikey parameter (at least ${MIN_API_KEY_LENGTH} characters each), besides those created with \`switchboard redball apikey create\`.`,
     }),
+    /** The directory of bot modules. */
     botsDir: Type.String({ minLength: 1, default: './bots', description: 'The directory of bot modules, resolved against the working directory. It may be missing: the built-in bots still work.' }),
+    /** Start the bots marked autoRun at start. */
     autoRun: Type.Boolean({ default: true, description: 'Start the bots marked autoRun when the server starts.' }),
+    /** A bot's grace period after its stop signal, ms. */
     stopGraceMs: Type.Integer({
       minimum: 10,
       maximum: 60_000,
       default: 1000,
       description: "How long a bot has to return after its stop signal before its thread is terminated, ms. Keep it under the host's stop timeout.",
     }),
+    /** How long loading a bot module may take, ms. */
     startTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'How long loading a bot module may take, ms.' }),
+    /** How long CLI-created API keys are cached, ms. */
     apiKeyCacheMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,
@@ -76,6 +106,7 @@ export const RedballConfigSchema = Type.Object(
       description:
         'How long the hashes of CLI-created API keys are cached, ms. On PostgreSQL every change is also announced to every instance, so a longer cache is safe there; on SQLite a key created or revoked by the CLI takes effect within this time.',
     }),
+    /** Several instances: the lease of a running bot, ms. */
     leaseMs: Type.Integer({
       minimum: 500,
       maximum: 600_000,
@@ -153,15 +184,16 @@ export default redballPlugin;
 
 export { API_BASE, registerRoutes, type RedballServices } from './routes.js';
 export { BotRunner, type StartResult, type RunnerOptions } from './runner/bot-runner.js';
-export { BotModuleResolver, moduleNameProblem } from './runner/module-resolver.js';
+export { BotModuleResolver, moduleNameProblem, type ResolvedModule } from './runner/module-resolver.js';
 export { BotOwnership } from './runner/ownership.js';
 export { BUILTIN_BOT_TYPES, heartbeat, type BuiltinBot } from './runner/builtin-bots.js';
 export type { BotRunContext, BotRunFunction, BotLogger, BotRedditAuth, DetailedState } from './runner/bot-api.js';
 export { ApiKeyStore, API_KEY_CACHE_MS, type ApiKeyInfo } from './stores/api-key-store.js';
 export { BotStore, type BotView, type BotRecord, type NewBot } from './stores/bot-store.js';
 export { BotTypeStore, botTypeName, type BotType } from './stores/bot-type-store.js';
-export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMode } from './stores/bot-config-store.js';
+export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMode, type WriteResult } from './stores/bot-config-store.js';
 export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
 export { RunStore, type RunRow, type Fence } from './stores/run-store.js';
 export { BotListCache } from './stores/bot-list-cache.js';
-export { checkSettingsDocument, SETTING_TYPES, type SettingInput, type SettingType } from './settings.js';
+export { InvalidInput, NotFound } from './errors.js';
+export { checkSettingsDocument, SETTING_TYPES, type Checked, type SettingInput, type SettingType } from './settings.js';

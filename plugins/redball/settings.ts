@@ -42,7 +42,19 @@ export interface SettingInput {
 export type RawSetting = Record<string, unknown>;
 
 /** The result of checking one setting: the setting, or the problems found. */
-export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+export type Checked<T> =
+  | {
+      /** It is acceptable. */
+      ok: true;
+      /** The setting, normalized. */
+      value: T;
+    }
+  | {
+      /** It is not. */
+      ok: false;
+      /** What is wrong, one sentence each. */
+      problems: string[];
+    };
 
 /**
  * Checks and normalizes one setting. `label` names it in messages (`Setting 'General/KEY'`).

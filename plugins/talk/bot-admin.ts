@@ -69,7 +69,12 @@ export interface BatchResult {
   /** 0 when all went well, else the original's code of the last failure. */
   exitCode: number;
   /** One line per conversation (success or error). */
-  lines: Array<{ ok: boolean; text: string }>;
+  lines: Array<{
+    /** Whether the line reports success (else it goes to standard error). */
+    ok: boolean;
+    /** The line. */
+    text: string;
+  }>;
 }
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -84,6 +89,7 @@ export class BotAdmin {
    * @param rooms - the conversation store
    * @param delivery - Join/Leave webhooks and the secret cache
    * @param cache - cached moderator listings, cleared on every change
+   * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,
@@ -282,7 +288,12 @@ export class BotAdmin {
    * bot or one whose server state is not 1, 400 `{error: room}` for a former one-to-one
    * conversation; 200 when already enabled; else 201 and a `Join` to the bot.
    */
-  async enable(room: RoomRow, botId: number, req?: Request): Promise<{ status: 200 | 201; bot: TalkBot }> {
+  async enable(room: RoomRow, botId: number, req?: Request): Promise<{
+    /** 201 when enabled now, 200 when it already was. */
+    status: 200 | 201;
+    /** The bot. */
+    bot: TalkBot;
+  }> {
     if (room.type === RoomType.OneToOneFormer) throw talkError(400, { error: 'room' });
     const bot = await this.bots.byId(botId);
     if (!bot || bot.state !== BotState.Enabled) throw talkError(400, { error: 'bot' });

@@ -66,6 +66,7 @@ export class BotDelivery {
   /**
    * @param ctx - the plugin context (outbox, config, logger)
    * @param bots - the bot store
+   * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,

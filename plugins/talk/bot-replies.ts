@@ -16,7 +16,7 @@ import { HttpError, Tokens, type PluginContext } from '../../src/index.js';
 import { talkSignature } from './bot-delivery.js';
 import type { TalkConfig } from './config.js';
 import { ActorType, BOT_ACTOR_PREFIX, BotFeature } from './constants.js';
-import { ConversationService } from './conversations.js';
+import { ConversationService, type MessageAuthor } from './conversations.js';
 import { TalkErrorCodes, talkError } from './ocs.js';
 import { BotStore } from './stores/bots.js';
 import type { BotRow, RoomRow } from './stores/rows.js';
@@ -45,6 +45,7 @@ export class BotReplies {
    * @param bots - the bot store
    * @param throttle - failure counters
    * @param conversations - the conversation model
+   * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,
@@ -68,7 +69,12 @@ export class BotReplies {
    * The bot that signed `payload` for conversation `token`: 400 when the headers are missing
    * or malformed, 401 (counted for throttling) when no active bot with `anyFeature` matches.
    */
-  async authenticate(req: Request | undefined, token: string, payload: string, sig: BotSignature, anyFeature: number): Promise<{ bot: BotRow; room: RoomRow }> {
+  async authenticate(req: Request | undefined, token: string, payload: string, sig: BotSignature, anyFeature: number): Promise<{
+    /** The bot whose signature matched. */
+    bot: BotRow;
+    /** The conversation it may act in. */
+    room: RoomRow;
+  }> {
     const random = sig.random ?? '';
     const signature = sig.signature ?? '';
     if (random.length < 32) {
@@ -125,6 +131,6 @@ export class BotReplies {
 }
 
 /** A bot as the author of chat messages and reactions. */
-export function botAuthor(bot: BotRow): { type: string; id: string; displayName: string } {
+export function botAuthor(bot: BotRow): MessageAuthor {
   return { type: ActorType.Bots, id: `${BOT_ACTOR_PREFIX}${bot.urlHash}`, displayName: bot.name };
 }

@@ -115,7 +115,12 @@ export const INVALID_QUERY_MESSAGE =
   'Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n';
 
 /** Turns feature labels into flags. Unknown labels are returned in `unknown`. */
-export function featureLabelsToFlags(labels: readonly string[]): { flags: number; unknown: string[] } {
+export function featureLabelsToFlags(labels: readonly string[]): {
+  /** The known features' bits, ORed. */
+  flags: number;
+  /** Labels that name no feature. */
+  unknown: string[];
+} {
   let flags = 0;
   const unknown: string[] = [];
   for (const raw of labels) {

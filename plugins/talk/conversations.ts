@@ -40,6 +40,14 @@ export interface MessageAuthor {
   displayName: string;
 }
 
+/** A conversation as one participant reaches it. */
+export interface RoomAccess {
+  /** The conversation. */
+  room: RoomRow;
+  /** The participant. */
+  attendee: AttendeeRow;
+}
+
 /** What to post. */
 export interface PostInput {
   /** The text (not blank, at most 32000 characters). */
@@ -79,7 +87,7 @@ export function isSingleEmoji(text: string): boolean {
   return graphemes.length === 1 && /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(text);
 }
 
-function actorOf(actor: TalkActor): { type: string; id: string; displayName: string } {
+function actorOf(actor: TalkActor): MessageAuthor {
   return { type: actor.type ?? ActorType.Users, id: actor.id, displayName: actor.displayName ?? actor.id };
 }
 
@@ -95,6 +103,7 @@ export class ConversationService {
    * @param delivery - webhooks to bots
    * @param notifier - long-poll wake-ups
    * @param cache - cached moderator listings, cleared when participants change
+   * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>,
@@ -108,7 +117,7 @@ export class ConversationService {
   ) {}
 
   /** Creates a group (2) or public (3) conversation whose owner is `owner`. 400 `{error: type|name}` otherwise. */
-  async createRoom(owner: TalkActor, input: { type: number; name: string; description?: string }): Promise<{ room: RoomRow; attendee: AttendeeRow }> {
+  async createRoom(owner: TalkActor, input: { type: number; name: string; description?: string }): Promise<RoomAccess> {
     if (input.type !== RoomType.Group && input.type !== RoomType.Public) throw talkError(400, { error: 'type' });
     const name = String(input.name ?? '').trim();
     if (name === '' || [...name].length > 255) throw talkError(400, { error: 'name' });
@@ -128,7 +137,7 @@ export class ConversationService {
   }
 
   /** A conversation and the caller's attendee row; 404 when either is missing (as Talk answers). */
-  async access(token: string, actor: TalkActor): Promise<{ room: RoomRow; attendee: AttendeeRow }> {
+  async access(token: string, actor: TalkActor): Promise<RoomAccess> {
     const a = actorOf(actor);
     const { room, attendee } = await this.rooms.withAttendee(token, a.type, a.id);
     if (!room || !attendee) throw talkError(404);
@@ -136,20 +145,25 @@ export class ConversationService {
   }
 
   /** Like {@link access}, and 403 when the caller does not moderate the conversation. */
-  async moderatorAccess(token: string, actor: TalkActor): Promise<{ room: RoomRow; attendee: AttendeeRow }> {
+  async moderatorAccess(token: string, actor: TalkActor): Promise<RoomAccess> {
     const found = await this.access(token, actor);
     if (!isModeratorType(found.attendee.participantType)) throw talkError(403);
     return found;
   }
 
   /** The conversations an actor takes part in, most recently active first. */
-  roomsOf(actor: TalkActor): Promise<Array<{ room: RoomRow; attendee: AttendeeRow }>> {
+  roomsOf(actor: TalkActor): Promise<RoomAccess[]> {
     const a = actorOf(actor);
     return this.rooms.forActor(a.type, a.id);
   }
 
   /** Adds a participant (a user by default); `created: false` when already there. */
-  async addParticipant(room: RoomRow, actor: TalkActor, participantType?: number): Promise<{ attendee: AttendeeRow; created: boolean }> {
+  async addParticipant(room: RoomRow, actor: TalkActor, participantType?: number): Promise<{
+    /** The participant. */
+    attendee: AttendeeRow;
+    /** Whether they were added now (not already there). */
+    created: boolean;
+  }> {
     const a = actorOf(actor);
     if (!a.id || a.id.length > 255) throw talkError(400, { error: 'participant' });
     const type = participantType ?? (a.type === ActorType.Guests ? ParticipantType.Guest : ParticipantType.User);
@@ -192,7 +206,12 @@ export class ConversationService {
    * not a message of this conversation → 400. Messages by people go to the conversation's
    * bots (webhook feature) in the same transaction; bots' messages never do.
    */
-  async post(room: RoomRow, author: MessageAuthor, input: PostInput, options: { req?: Request; backendUrl?: string; participantType?: number } = {}): Promise<{ message: MessageRow; parent?: MessageRow }> {
+  async post(room: RoomRow, author: MessageAuthor, input: PostInput, options: { req?: Request; backendUrl?: string; participantType?: number } = {}): Promise<{
+    /** The stored message. */
+    message: MessageRow;
+    /** The message it replies to. */
+    parent?: MessageRow;
+  }> {
     const text = typeof input.message === 'string' ? input.message : '';
     if (text.trim() === '') throw talkError(400);
     if ([...text].length > MAX_MESSAGE_LENGTH) throw talkError(413, { error: 'message' });

@@ -33,6 +33,9 @@ declare module '../../src/index.js' {
     /** A bot was disabled in (removed from) a conversation. */
     'talk.bot.disabled': TalkBotConversationEvent;
     /** Conversations, participants or bots changed: cached answers are stale (cluster-wide). */
-    'talk.cache.invalidate': { at: number };
+    'talk.cache.invalidate': {
+      /** When, ms since the epoch. */
+      at: number;
+    };
   }
 }

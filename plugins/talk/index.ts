@@ -37,7 +37,7 @@ export { TALK_API, talkApi, type TalkApi } from './api.js';
 export { BotAdmin, TalkBotError, sha1, type InstallInput, type BatchResult } from './bot-admin.js';
 export { BotDelivery, BOT_SIGNER, FALLBACK_BACKEND_URL, talkSignature, talkRandom, isWebhookUrl, type ActivityActor } from './bot-delivery.js';
 export { BotReplies, botAuthor, type BotSignature } from './bot-replies.js';
-export { ConversationService, isSingleEmoji, type TalkActor, type MessageAuthor, type PostInput, type ReadOptions } from './conversations.js';
+export { ConversationService, isSingleEmoji, type TalkActor, type MessageAuthor, type RoomAccess, type PostInput, type ReadOptions } from './conversations.js';
 export { TalkConfigSchema, type TalkConfig } from './config.js';
 export { BotState, BotFeature, ParticipantType, RoomType, ActorType, featureLabelsToFlags, featureFlagsToLabels } from './constants.js';
 export type { TalkBot, TalkBotWithDetails } from './formats.js';

@@ -38,7 +38,12 @@ export interface PluginHttp {
   /** Hooks run on every request matching one of its paths. */
   readonly hooks: RequestHook[];
   /** Prefixes (full paths) under which unmatched requests get the plugin's 404, and how to refuse them. */
-  readonly notFound: Array<{ prefix: string; refusal?: (req: Request) => HttpError }>;
+  readonly notFound: Array<{
+    /** The path prefix (lower case) under which unmatched requests are this plugin's. */
+    prefix: string;
+    /** The error such a request gets, when not the plugin's default 404. */
+    refusal?: (req: Request) => HttpError;
+  }>;
 }
 
 /** A route with everything resolved and compiled. */

@@ -25,7 +25,14 @@
 /** A bot's detailed state as the API shows it; `summary` is what redball's UI displays. */
 export interface DetailedState {
   /** The one-glance summary, in three renderings. */
-  summary?: { text?: string; html?: string; markdown?: string };
+  summary?: {
+    /** Plain text. */
+    text?: string;
+    /** HTML. */
+    html?: string;
+    /** Markdown. */
+    markdown?: string;
+  };
   /** Anything else the bot wants to show. */
   [key: string]: unknown;
 }
@@ -68,7 +75,21 @@ export interface BotRunContext {
   /** Aborted when the bot is asked to stop (API stop, bot deletion, kernel stop). */
   signal: AbortSignal;
   /** Which bot this is. */
-  bot: { id: number; name: string; botType: { id: number; name: string; moduleName: string } };
+  bot: {
+    /** The bot's id. */
+    id: number;
+    /** The bot's name. */
+    name: string;
+    /** Its bot type. */
+    botType: {
+      /** The type's id. */
+      id: number;
+      /** The type's unique name. */
+      name: string;
+      /** The module that runs it. */
+      moduleName: string;
+    };
+  };
   /** The bot's settings by category and key, values typed (`{ Category: { KEY: val } }`). */
   settings: Record<string, Record<string, unknown>>;
   /** The bot's reddit authorization, or null when it has none. */

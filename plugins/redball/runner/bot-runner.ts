@@ -71,7 +71,17 @@ export interface RunnerDeps {
 }
 
 /** The answer to a start: it runs, or why it does not. */
-export type StartResult = { ok: true } | { ok: false; error: string };
+export type StartResult =
+  | {
+      /** It started (or was already running). */
+      ok: true;
+    }
+  | {
+      /** It did not start. */
+      ok: false;
+      /** Why, in redball's words. */
+      error: string;
+    };
 
 const LOG_LEVELS: Record<string, number> = { DEBUG: 20, INFO: 30, WARNING: 40, WARN: 40, ERROR: 50 };
 const LINE_LEVELS: Record<BotLogLine['level'], number> = { debug: 20, info: 30, warn: 40, error: 50 };
@@ -156,6 +166,7 @@ export class BotRunner {
   /**
    * @param deps - stores and services
    * @param options - timing
+   * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
     private readonly deps: RunnerDeps,

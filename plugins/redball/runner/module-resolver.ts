@@ -18,8 +18,22 @@ const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs'];
 
 /** Where a bot's code comes from. */
 export type ResolvedModule =
-  | { found: true; url: string; source: 'file' | 'builtin'; location: string }
-  | { found: false; reason: string };
+  | {
+      /** The module exists. */
+      found: true;
+      /** The URL to import it from. */
+      url: string;
+      /** A file in the bots directory, or a bot that ships with the plugin. */
+      source: 'file' | 'builtin';
+      /** Where it is, for logs: a path, or the built-in's name. */
+      location: string;
+    }
+  | {
+      /** No such module. */
+      found: false;
+      /** Why, for the API's error message. */
+      reason: string;
+    };
 
 /**
  * Why a module name is unacceptable, or undefined when it is fine. Checked when a bot type

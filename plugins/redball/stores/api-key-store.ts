@@ -84,7 +84,12 @@ export class ApiKeyStore {
   }
 
   /** Creates a key; returns its id and the key, which is shown once and never stored. */
-  async create(name: string): Promise<{ id: number; key: string }> {
+  async create(name: string): Promise<{
+    /** The key's id (for revoking it). */
+    id: number;
+    /** The key itself. */
+    key: string;
+  }> {
     const key = randomToken(24);
     const id = await this.ctx.dialect.insertId(this.ctx.db, this.table, { name, key_hash: hashToken(key), created_at: this.ctx.dialect.toDate(new Date()) });
     this.changed();

@@ -2,7 +2,7 @@
  * The dispatcher: one Express middleware that serves every plugin's routes.
  *
  * Routes are collected while plugins run `init` and compiled once at start (path matchers,
- * body parsers; TypeBox validators on each route's first request). A request is matched against an index keyed by its first path
+ * validators, body parsers). A request is matched against an index keyed by its first path
  * segment, so the cost does not grow with the number of plugins. Requests for a plugin's
  * routes get 503 while the kernel is starting or stopping; unmatched requests fall through
  * to the host app.

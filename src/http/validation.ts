@@ -95,16 +95,20 @@ function convertFlat(value: unknown, plan: Array<[string, Primitive]>): unknown 
 }
 
 /**
- * The validator of one request part. TypeBox compiles it on the route's first request, not
- * at start: a server with hundreds of routes starts faster, and routes never called cost nothing.
+ * Validators by schema object: routes often share one schema (a path parameter, a form used as
+ * query and body), and it is compiled once. Keyed by identity, never by content — a schema
+ * can hold functions (refinements) that two equal-looking schemas do not share.
  */
+const compiled = new WeakMap<TSchema, Validator>();
+
+/** Compiles the validator of one request part (once, at start). */
 export function compilePart(location: Location, schema: TSchema): PartValidator {
-  let compiled: ReturnType<typeof Compile> | undefined;
+  const validator = compiled.get(schema) ?? Compile(schema);
+  compiled.set(schema, validator);
   const defaults = hasDefaults(schema);
   const plan = flatPlan(schema);
   return {
     validate(value, convert) {
-      const validator = (compiled ??= Compile(schema));
       if (validator.Check(value) && !defaults) return { ok: true, value };
       if (convert && plan && !defaults) {
         const fast = convertFlat(value, plan);

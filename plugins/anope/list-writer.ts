@@ -40,11 +40,16 @@ export async function streamList(req: Request, res: Response, key: string, pageS
       empty = false;
     }
     if (page.length < pageSize) break;
+    // Nothing of this page outlives it: only its last id and its bytes cross the awaits below,
+    // so the rows die young instead of being promoted to the old heap, page after page.
+    const lastId = Number(page[page.length - 1].id);
+    page = [];
     if (res.destroyed || res.closed) return;
-    if (!res.write(chunk)) await drained(res);
+    const flushed = res.write(Buffer.from(chunk, 'utf8'));
     chunk = '';
+    if (!flushed) await drained(res);
     if (res.destroyed || res.closed || res.writableEnded) return;
-    page = await fetchPage(Number(page[page.length - 1].id));
+    page = await fetchPage(lastId);
   }
   res.end(chunk + listClosing(empty));
 }

@@ -224,6 +224,7 @@ export class ConversationService {
     const backendUrl = options.backendUrl ?? this.delivery.backendUrl(options.req);
     const now = nowSeconds();
     const message = await this.ctx.db.transaction(async (trx) => {
+      await this.rooms.lockForPost(trx, room.id);
       const m = await this.messages.insert(
         trx,
         { roomId: room.id, actorType: author.type, actorId: author.id, actorDisplayName: author.displayName, message: text, referenceId, replyTo: parent?.id ?? null, silent: input.silent === true },

@@ -112,6 +112,16 @@ export class RoomStore {
   }
 
   /**
+   * Serializes posts to one conversation until `trx` ends, so that message ids in a
+   * conversation commit in the order they are assigned. Without it, on PostgreSQL two posts at
+   * once could commit id 11 before id 10, and a client polling with `lastKnownMessageId=11`
+   * would never see message 10. SQLite already has one writer at a time.
+   */
+  async lockForPost(trx: Db, roomId: number): Promise<void> {
+    if (this.ctx.dialect.name === 'postgres') await trx(this.table).where({ id: roomId }).select('id').forUpdate();
+  }
+
+  /**
    * Records a new message as the conversation's latest activity, unless a newer message got
    * there first: messages posted at once commit in any order (PostgreSQL), and the room must
    * end with the newest one, not with whichever committed last.

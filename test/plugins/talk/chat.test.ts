@@ -8,6 +8,7 @@ import t from 'tap';
 import crypto from 'node:crypto';
 import { databaseKinds, startTestKernel } from '../../../src/testing/index.js';
 import { talkPlugin, talkApi } from '../../../plugins/talk/index.js';
+import { RoomStore } from '../../../plugins/talk/stores/rooms.js';
 import { signAsBot, startTalkBot } from './bot-server.js';
 import { V1, V4, identity, ocsClient, secretOf, until } from './helpers.js';
 
@@ -212,6 +213,33 @@ for (const kind of databaseKinds()) {
       await api.bots.remove(installed.id, [token]);
       await until(() => bot.hooks.length >= 4, 10_000, 'Leave');
       t.equal(bot.hooks[3].activity.type, 'Leave');
+    });
+
+    await t.test('posts to one conversation commit in id order, so a poller never skips one', async (t) => {
+      const room = (await api.conversations.room(token))!;
+      const author = { type: 'users', id: 'alice', displayName: 'Alice' };
+      // Concurrent posts: every id a poller sees is final, none appears later below it.
+      const posted = await Promise.all(Array.from({ length: 20 }, (_, i) => api.conversations.post(room, author, { message: `burst ${i}` })));
+      const ids = posted.map((p) => p.message.id).sort((a, b) => a - b);
+      const polled = await alice.get(`${V1}/chat/${token}?lookIntoFuture=1&lastKnownMessageId=${ids[0] - 1}&limit=100&timeout=0`);
+      t.same(polled.data.map((m: any) => m.id).filter((id: number) => id >= ids[0]), ids);
+      if (kind !== 'postgres') return; // SQLite has one writer at a time: nothing to lock.
+      // The mechanism: while one post holds the conversation, the next one does not even take
+      // a message id (ids come from a sequence, which moves outside transactions).
+      const ctx = sb.kernel.context('talk');
+      const rooms = ctx.container.resolve(RoomStore);
+      const sequenceName = (await ctx.db.raw('SELECT pg_get_serial_sequence(?, ?) AS s', [ctx.table('messages'), 'id'])).rows[0].s as string;
+      const lastId = async () => Number((await ctx.db.raw(`SELECT last_value AS v FROM ${sequenceName}`)).rows[0].v);
+      const trx = await ctx.db.transaction();
+      await rooms.lockForPost(trx, room.id);
+      const before = await lastId();
+      let settled = false;
+      const next = api.conversations.post(room, author, { message: 'after the lock' }).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      t.equal(settled, false, 'a post waits while another one holds the conversation');
+      t.equal(await lastId(), before, 'and has not taken an id yet');
+      await trx.commit();
+      t.ok((await next).message.id > ids[ids.length - 1]);
     });
   });
 }

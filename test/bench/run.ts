@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     try {
       const url = kind === 'express' ? `${server.url}/bench` : server.url;
       await load({ url, duration: 1, ...(warmAmount ? { amount: warmAmount } : {}) });
-      return await load({ url, duration: kind === 'node' && quick ? 1 : duration });
+      return await load({ url, duration: quick ? 1 : duration });
     } finally {
       await server.stop();
     }

@@ -41,7 +41,7 @@ async function deliveryThroughput(ctx: BenchContext, receiver: BenchServer): Pro
   for (const lanes of [1, 10]) {
     const server = await ctx.startServer('outbox', { targets: targets(receiver, lanes), database: `sqlite:${ctx.scratch('outbox')}/db.sqlite` });
     try {
-      const requests = ctx.quick ? 100 : 1000;
+      const requests = ctx.quick ? 50 : 1000;
       const started = Date.now();
       await ctx.load({ url: `${server.url}/enqueue`, method: 'POST', amount: requests, connections: 10 });
       const ms = Date.now() - started + (await waitDelivered(ctx, server.url, requests * lanes, 120_000));

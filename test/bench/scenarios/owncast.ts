@@ -102,7 +102,7 @@ async function chatSend(ctx: BenchContext, delayMs: number, label: string): Prom
       };
       const probe = await fetch(options.url, { method: 'POST', headers: options.headers, body: options.body });
       if (probe.status !== 200) throw new Error(`chat send answered ${probe.status}: ${await probe.text()}`);
-      await ctx.warm(options);
+      await ctx.warm({ ...options, ...(ctx.quick ? { amount: 100 } : {}) });
       const r = await ctx.load({ ...options, ...(ctx.quick ? { duration: 1 } : {}) });
       if (r.failures > 0) throw new Error(`chat send (${label} receivers): ${r.failures} failed requests`);
       return { ...r, delivered: hooks.received() };

@@ -341,7 +341,7 @@ export class Dispatcher {
     const settle = () => {
       if (--pending === 0) this.requestDone();
     };
-    res.once('close', settle);
+    res.on('close', settle); // 'close' is emitted once
     let async: Promise<void> | undefined;
     try {
       // Hooks that answer synchronously (most do: headers, CORS) keep the request on the
@@ -407,7 +407,7 @@ export class Dispatcher {
     const query = validatePart(route.query, req.query, true, issues);
     const headers = validatePart(route.headers, req.headers, true, issues);
     // Form and text bodies arrive as strings and are converted; JSON keeps its types.
-    const body = validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues);
+    const body = route.body ? validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues) : req.body;
     // NUL characters are refused in parameters and parsed (JSON, form) bodies: PostgreSQL cannot
     // store them in text, and no family's contract needs them. (A raw NUL cannot reach the path
     // or query: Node refuses it.) Text and raw bodies are the plugin's to read (a signed
@@ -485,8 +485,7 @@ function decodeURIComponentSafe(value: string): string {
 
 function validatePart(validator: PartValidator | undefined, value: unknown, convert: boolean, issues: ValidationIssue[]): unknown {
   if (!validator) return value;
-  const input = value === undefined ? {} : convert && value && typeof value === 'object' ? { ...(value as object) } : value;
-  const result = validator.validate(input, convert);
+  const result = validator.validate(value === undefined ? {} : value, convert);
   if (result.ok) return result.value;
   issues.push(...result.issues);
   return undefined;

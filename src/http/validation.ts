@@ -114,7 +114,8 @@ export function compilePart(location: Location, schema: TSchema): PartValidator 
         const fast = convertFlat(value, plan);
         if (validator.Check(fast)) return { ok: true, value: fast };
       }
-      let candidate = value;
+      // Converting and defaulting may write into the value: a copy, so the request keeps its own.
+      let candidate = convert && value !== null && typeof value === 'object' ? { ...(value as object) } : value;
       if (convert) candidate = validator.Convert(candidate);
       if (defaults) candidate = validator.Default(candidate);
       if (validator.Check(candidate)) return { ok: true, value: candidate };

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
   const duration = quick ? 2 : 8;
-  const warmAmount = quick ? 300 : undefined;
+  const warmAmount = quick ? 1500 : undefined;
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const started = Date.now();
 
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const express = await measure('express');
   // A baseline Express server stays up for the whole run, for interleaved comparisons.
   const expressServer = await startServer('express');
+  await load({ url: `${expressServer.url}/bench`, duration: 1, ...(warmAmount ? { amount: warmAmount } : {}) });
   const pairs = quick ? 1 : 3;
   const figures: Figure[] = [
     { scenario: 'baseline', name: 'bare node:http handler', value: node.rps, unit: 'req/s', ratio: node.rps / express.rps, p50: node.p50, p99: node.p99 },

@@ -4,7 +4,9 @@
  * stored; a presented key is hashed and compared in constant time with every known hash.
  *
  * The hashes of CLI-created keys are cached for {@link API_KEY_CACHE_MS}, so a request costs
- * no database query. Creating or revoking a key announces `redball.apikeys.changed`
+ * no database query. In the second half of that time the next request starts a re-read in
+ * the background and is answered from the copy that is still valid, so under steady traffic
+ * no request waits for the database. Creating or revoking a key announces `redball.apikeys.changed`
  * cluster-wide: on PostgreSQL every running instance drops its copy at once, also when the
  * CLI made the change; otherwise (SQLite, where the CLI is another process) a change takes
  * effect within that time.
@@ -120,19 +122,30 @@ export class ApiKeyStore {
   }
 
   private async storedHashes(): Promise<KeyHash[]> {
-    const now = Date.now();
-    if (this.cache && now - this.cache.at < this.cacheMs) return this.cache.keys;
+    if (this.cache) {
+      const age = Date.now() - this.cache.at;
+      if (age < this.cacheMs) {
+        if (age >= this.cacheMs / 2) this.reload().catch((err: unknown) => this.ctx.logger.warn({ err }, 'could not re-read the API keys'));
+        return this.cache.keys;
+      }
+    }
+    return this.reload();
+  }
+
+  /** Reads the stored hashes (one read at a time); the copy counts from when the read began. */
+  private reload(): Promise<KeyHash[]> {
     const generation = this.generation;
     // A read that began before a change must neither be kept nor answer after it.
     if (this.loadingGeneration !== generation) this.loading = undefined;
     this.loadingGeneration = generation;
     if (!this.loading) {
+      const began = Date.now();
       const loading: Promise<KeyHash[]> = this.ctx
         .db(this.table)
         .select('id', 'key_hash')
         .then((rows: Array<{ id: number | string; key_hash: string }>) => {
           const keys = rows.map((r) => ({ id: `key:${Number(r.id)}`, hash: r.key_hash }));
-          if (generation === this.generation) this.cache = { at: Date.now(), keys };
+          if (generation === this.generation) this.cache = { at: began, keys };
           return keys;
         })
         .finally(() => {

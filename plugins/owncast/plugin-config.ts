@@ -6,6 +6,7 @@
  * has been set); the other sections tune chat, metrics and caching.
  */
 import { Type, type Static, type TSchema } from '../../src/index.js';
+import type { Settings, StreamQuality } from './settings.js';
 
 const StreamQualitySchema = Type.Object({
   videoPassthrough: Type.Boolean({ default: false }),
@@ -108,25 +109,8 @@ const configSchema = Type.Object({
 /** The schema of the plugin's configuration, with defaults (its type is {@link OwncastConfig}). */
 export const OwncastConfigSchema: TSchema = configSchema;
 
-/** An output variant of the default video settings. */
-export interface OwncastDefaultVariant {
-  /** Pass the video through. */
-  videoPassthrough: boolean;
-  /** Pass the audio through. */
-  audioPassthrough: boolean;
-  /** Video bitrate, kbps. */
-  videoBitrate: number;
-  /** Audio bitrate, kbps. */
-  audioBitrate: number;
-  /** Resized width. */
-  scaledWidth?: number;
-  /** Resized height. */
-  scaledHeight?: number;
-  /** Frames per second. */
-  framerate: number;
-  /** Hardware utilisation level, 0–5. */
-  cpuUsageLevel: number;
-}
+/** An output variant of the default video settings: a {@link StreamQuality} without a name. */
+export type OwncastDefaultVariant = Omit<StreamQuality, 'name'>;
 
 /** The validated configuration of the plugin (see the user guide for each key). */
 export interface OwncastConfig {
@@ -134,40 +118,13 @@ export interface OwncastConfig {
   streamKey?: string;
   /** The `versionNumber` of the status endpoints. */
   versionNumber: string;
-  /** Initial values of the settings the admin API changes. */
-  defaults: {
-    /** Server name. */
-    name: string;
-    /** Server summary. */
-    summary: string;
-    /** Stream title. */
-    streamTitle: string;
-    /** Logo path. */
-    logo: string;
-    /** Tags. */
-    tags: string[];
-    /** Page content (markdown). */
-    pageContent: string;
-    /** Not safe for work. */
-    nsfw: boolean;
-    /** Public URL. */
-    serverUrl: string;
-    /** ffmpeg path (informational). */
-    ffmpegPath: string;
-    /** Web port (informational). */
-    webServerPort: number;
-    /** RTMP port (informational). */
-    rtmpServerPort: number;
-    /** Latency level, 0–4. */
-    latencyLevel: number;
-    /** Video codec. */
-    videoCodec: string;
+  /** Initial values of the settings the admin API changes (each documented on {@link Settings}). */
+  defaults: Pick<
+    Settings,
+    'name' | 'summary' | 'streamTitle' | 'logo' | 'tags' | 'pageContent' | 'nsfw' | 'serverUrl' | 'ffmpegPath' | 'webServerPort' | 'rtmpServerPort' | 'latencyLevel' | 'videoCodec' | 'customStyles' | 'directoryEnabled'
+  > & {
     /** Output variants. */
     streamOutputVariants: OwncastDefaultVariant[];
-    /** Custom CSS. */
-    customStyles: string;
-    /** Listed in the Owncast directory. */
-    directoryEnabled: boolean;
   };
   /** Admin API settings. */
   admin: {

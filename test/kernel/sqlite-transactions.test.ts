@@ -11,7 +11,7 @@ import t from 'tap';
 import knexFactory from 'knex';
 import { openDatabase } from '../../src/db/database.js';
 import { definePlugin, Kernel } from '../../src/index.js';
-import { createTestDatabase } from '../../src/testing/index.js';
+import { createTestDatabase, databaseKinds } from '../../src/testing/index.js';
 
 t.test('a transaction that reads, then writes after another connection wrote, commits', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-immediate-'));
@@ -40,23 +40,29 @@ t.test('a transaction that reads, then writes after another connection wrote, co
   t.same(rows.map((r) => r.name), ['after reading 0', 'from the other process'], 'both writes committed, the other one waited for the transaction');
 });
 
-t.test('nested transactions are still savepoints', async (t) => {
-  const { knex } = openDatabase('sqlite::memory:');
-  t.teardown(() => knex.destroy());
-  await knex.schema.createTable('items', (tb) => {
-    tb.increments('id');
-    tb.string('name');
+for (const kind of databaseKinds()) {
+  t.test(`${kind}: nested transactions are still savepoints`, async (t) => {
+    const database = await createTestDatabase(kind);
+    const { knex } = openDatabase(database.url);
+    t.teardown(async () => {
+      await knex.destroy();
+      await database.drop();
+    });
+    await knex.schema.createTable('items', (tb) => {
+      tb.increments('id');
+      tb.string('name');
+    });
+    await knex.transaction(async (trx) => {
+      await trx('items').insert({ name: 'kept' });
+      await trx.transaction(async (inner) => {
+        await inner('items').insert({ name: 'rolled back' });
+        throw new Error('undo the inner part');
+      }).catch(() => undefined);
+      await trx.transaction((inner) => inner('items').insert({ name: 'kept too' }));
+    });
+    t.same((await knex('items').orderBy('id').select('name')).map((r) => r.name), ['kept', 'kept too']);
   });
-  await knex.transaction(async (trx) => {
-    await trx('items').insert({ name: 'kept' });
-    await trx.transaction(async (inner) => {
-      await inner('items').insert({ name: 'rolled back' });
-      throw new Error('undo the inner part');
-    }).catch(() => undefined);
-    await trx.transaction((inner) => inner('items').insert({ name: 'kept too' }));
-  });
-  t.same((await knex('items').orderBy('id').select('name')).map((r) => r.name), ['kept', 'kept too']);
-});
+}
 
 t.test('instances starting together on a fresh SQLite file all start, round after round', async (t) => {
   const plugin = definePlugin({

@@ -195,59 +195,59 @@ for (const kind of databaseKinds()) {
     await until(() => again.length === 1);
     t.match(again[0], { ok: true, attempt: 1 });
   });
+
+  t.test(`${kind}: the URL policy refuses disallowed URLs at enqueue with a clear error`, async (t) => {
+    const holder: { ctx?: PluginContext } = {};
+    const sb = await startTestKernel({ database: kind, plugins: [notifier([], holder)], outbox: { allow: [], deny: ['203.0.113.0/24'] } });
+    t.teardown(sb.close);
+    const refused: Array<[string, RegExp]> = [
+      ['ftp://example.com/x', /Only http and https/],
+      ['http://127.0.0.1:9/x', /127\.0\.0\.1 is loopback/],
+      ['http://localhost:9/x', /is loopback/],
+      ['http://[::1]:9/x', /::1 is loopback/],
+      ['http://10.1.2.3/x', /is private/],
+      ['http://169.254.169.254/latest/meta-data', /is linkLocal/],
+      ['http://[::ffff:192.168.0.1]/', /192\.168\.0\.1 is private/],
+      ['http://user:pw@example.com/', /embedded credentials/],
+      ['http://203.0.113.5/', /denied by configuration/],
+      ['not a url', /not a valid URL/],
+    ];
+    for (const [url, why] of refused) {
+      const err = (await holder.ctx!.outbox.enqueue({ url, body: 'x' }).catch((e) => e)) as { code: string; message: string };
+      t.equal(err.code, ErrorCodes.URL_NOT_ALLOWED, url);
+      t.match(err.message, why, url);
+    }
+    t.match(await holder.ctx!.outbox.stats(), { pending: 0 }, 'nothing was enqueued');
+    const ok = await holder.ctx!.outbox.enqueue({ url: 'http://93.184.215.14/hook', body: 'x', maxAttempts: 1, timeoutMs: 200 });
+    t.ok(ok.id > 0, 'a public address is accepted');
+    // The delivery-time lookup refuses too (DNS rebinding cannot get around the policy).
+    const lookup = sb.kernel.outbox.urlPolicy.lookup();
+    const err = await new Promise<Error | null>((r) => lookup('localhost', {}, (e) => r(e)));
+    t.match(err?.message, /loopback/);
+  });
+
+  t.test(`${kind}: cancel drops the waiting deliveries of one owner reference, and the lane moves on`, async (t) => {
+    const receiver = await startReceiver(() => ({ status: 503 }));
+    t.teardown(receiver.close);
+    const outcomes: AttemptOutcome[] = [];
+    const holder: { ctx?: PluginContext } = {};
+    // A long backoff: after its first failure the head waits, and is not in flight, when we cancel.
+    const sb = await startTestKernel({ database: kind, plugins: [notifier(outcomes, holder)], outbox: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
+    t.teardown(sb.close);
+    const ob = holder.ctx!.outbox;
+    await ob.enqueue({ url: receiver.url, body: 'old-1', ownerRef: 'webhook:1', orderingKey: 'lane' });
+    await ob.enqueue({ url: receiver.url, body: 'old-2', ownerRef: 'webhook:1', orderingKey: 'lane' });
+    await receiver.waitFor(1);
+    await ob.enqueue({ url: receiver.url, body: 'keep', ownerRef: 'webhook:2', orderingKey: 'lane' });
+    // Let the head's attempt finish so it is waiting for a retry, not in flight.
+    while ((await ob.stats()).delivering > 0) await new Promise((r) => setTimeout(r, 10));
+    t.equal(await ob.cancel('webhook:1'), 2, 'both deliveries of the deleted webhook dropped');
+    receiver.behave(() => ({ status: 200 }));
+    while (!outcomes.some((o) => o.ok)) await new Promise((r) => setTimeout(r, 20));
+    t.same(receiver.received.filter((r) => String(r.body) !== 'old-1').map((r) => String(r.body)), ['keep'], 'only the other webhook’s delivery arrived');
+    t.equal(await ob.cancel('webhook:1'), 0);
+  });
 }
-
-t.test('the URL policy refuses disallowed URLs at enqueue with a clear error', async (t) => {
-  const holder: { ctx?: PluginContext } = {};
-  const sb = await startTestKernel({ plugins: [notifier([], holder)], outbox: { allow: [], deny: ['203.0.113.0/24'] } });
-  t.teardown(sb.close);
-  const refused: Array<[string, RegExp]> = [
-    ['ftp://example.com/x', /Only http and https/],
-    ['http://127.0.0.1:9/x', /127\.0\.0\.1 is loopback/],
-    ['http://localhost:9/x', /is loopback/],
-    ['http://[::1]:9/x', /::1 is loopback/],
-    ['http://10.1.2.3/x', /is private/],
-    ['http://169.254.169.254/latest/meta-data', /is linkLocal/],
-    ['http://[::ffff:192.168.0.1]/', /192\.168\.0\.1 is private/],
-    ['http://user:pw@example.com/', /embedded credentials/],
-    ['http://203.0.113.5/', /denied by configuration/],
-    ['not a url', /not a valid URL/],
-  ];
-  for (const [url, why] of refused) {
-    const err = (await holder.ctx!.outbox.enqueue({ url, body: 'x' }).catch((e) => e)) as { code: string; message: string };
-    t.equal(err.code, ErrorCodes.URL_NOT_ALLOWED, url);
-    t.match(err.message, why, url);
-  }
-  t.match(await holder.ctx!.outbox.stats(), { pending: 0 }, 'nothing was enqueued');
-  const ok = await holder.ctx!.outbox.enqueue({ url: 'http://93.184.215.14/hook', body: 'x', maxAttempts: 1, timeoutMs: 200 });
-  t.ok(ok.id > 0, 'a public address is accepted');
-  // The delivery-time lookup refuses too (DNS rebinding cannot get around the policy).
-  const lookup = sb.kernel.outbox.urlPolicy.lookup();
-  const err = await new Promise<Error | null>((r) => lookup('localhost', {}, (e) => r(e)));
-  t.match(err?.message, /loopback/);
-});
-
-t.test('cancel drops the waiting deliveries of one owner reference, and the lane moves on', async (t) => {
-  const receiver = await startReceiver(() => ({ status: 503 }));
-  t.teardown(receiver.close);
-  const outcomes: AttemptOutcome[] = [];
-  const holder: { ctx?: PluginContext } = {};
-  // A long backoff: after its first failure the head waits, and is not in flight, when we cancel.
-  const sb = await startTestKernel({ plugins: [notifier(outcomes, holder)], outbox: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
-  t.teardown(sb.close);
-  const ob = holder.ctx!.outbox;
-  await ob.enqueue({ url: receiver.url, body: 'old-1', ownerRef: 'webhook:1', orderingKey: 'lane' });
-  await ob.enqueue({ url: receiver.url, body: 'old-2', ownerRef: 'webhook:1', orderingKey: 'lane' });
-  await receiver.waitFor(1);
-  await ob.enqueue({ url: receiver.url, body: 'keep', ownerRef: 'webhook:2', orderingKey: 'lane' });
-  // Let the head's attempt finish so it is waiting for a retry, not in flight.
-  while ((await ob.stats()).delivering > 0) await new Promise((r) => setTimeout(r, 10));
-  t.equal(await ob.cancel('webhook:1'), 2, 'both deliveries of the deleted webhook dropped');
-  receiver.behave(() => ({ status: 200 }));
-  while (!outcomes.some((o) => o.ok)) await new Promise((r) => setTimeout(r, 20));
-  t.same(receiver.received.filter((r) => String(r.body) !== 'old-1').map((r) => String(r.body)), ['keep'], 'only the other webhook’s delivery arrived');
-  t.equal(await ob.cancel('webhook:1'), 0);
-});
 
 t.test('sqlite: a delivery left in flight by a crash is attempted again as soon as the worker starts', async (t) => {
   const database = await createTestDatabase('sqlite');

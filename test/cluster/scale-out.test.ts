@@ -51,7 +51,10 @@ const PRESENCE_TTL_MS = 2000;
 async function chatClient(base: string): Promise<{ ws: WebSocket; frames: Array<Record<string, unknown>> }> {
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/entry`);
   const frames: Array<Record<string, unknown>> = [];
-  ws.on('message', (data) => void frames.push(JSON.parse(String(data))));
+  // A message can carry several frames, one per line (as Owncast batches them).
+  ws.on('message', (data) => {
+    for (const line of String(data).split('\n')) if (line.trim()) frames.push(JSON.parse(line));
+  });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

@@ -6,8 +6,8 @@
  *   NUL in text) in redball, talk, anope and owncast → the family's 400 now, from the kernel.
  * - Numbers past the 32-bit id columns (`replyTo: 2^63`, `/reaction/<token>/99999999999999999999999`,
  *   `attendeeId`) answered 500 on PostgreSQL in talk → treated as ids that match nothing.
- * - Owncast's `POST /api/admin/webhooks/delete` with an id past the column's range answers 500
- *   on PostgreSQL (an open finding for the owncast plugin: this case fails there until it is fixed).
+ * - Owncast's `POST /api/admin/webhooks/delete` with an id past the column's range answered 500
+ *   on PostgreSQL → 400 "not found" now (the route checks the id's range).
  */
 import t from 'tap';
 import { databaseKinds } from '../../src/testing/index.js';
@@ -104,7 +104,7 @@ for (const kind of databaseKinds()) {
       t.equal(history.status, 200, 'history before an id past the range: every message');
     });
 
-    // Open owncast finding: on PostgreSQL this answers 500 today (the id reaches an integer column).
+    // It answered 500 on PostgreSQL when the id reached the integer column unchecked.
     t.test('owncast: deleting a webhook id past the id column is "not found", not a 500', async (t) => {
       for (const id of [2 ** 63, '9999999999999999']) {
         const res = await sa.send({ method: 'POST', path: '/api/admin/webhooks/delete', headers: owncast, body: JSON.stringify({ id }) });

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { atMost, type Figure, type Scenario } from '../harness.js';
+import { atMost, median, type Figure, type Scenario } from '../harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..', '..');
@@ -33,11 +33,6 @@ function timeToListen(args: string[], env: NodeJS.ProcessEnv, cwd: string): Prom
       if (!/READY \d+|listening on/.test(out)) reject(new Error(`exited ${code} before listening: ${err.slice(-500)}`));
     });
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 export const startupScenario: Scenario = {

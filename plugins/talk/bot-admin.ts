@@ -156,6 +156,8 @@ export class BotAdmin {
     await this.ctx.db.transaction(async (trx) => {
       await this.bots.delete(bot.id, trx);
     });
+    // Webhooks still waiting for the bot are dropped: no instance signs for a removed bot.
+    await this.ctx.outbox.cancel(`bot:${bot.id}`);
     this.delivery.forget(bot);
     this.cache.invalidate();
     this.ctx.logger.info({ bot: bot.id }, 'bot uninstalled');

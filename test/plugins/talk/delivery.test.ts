@@ -69,6 +69,25 @@ for (const kind of databaseKinds()) {
       await api.bots.uninstall({ id });
     });
 
+    await t.test('uninstalling a bot drops the webhooks still waiting for it', async (t) => {
+      // Its own kernel: retries wait a minute, so a failed webhook is still waiting when the bot goes.
+      const own = await startTestKernel({ database: kind, identity, plugins: [{ plugin: talkPlugin, config: { delivery: { maxAttempts: 5 } } }], outbox: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
+      t.teardown(own.close);
+      const ownApi = talkApi(own.kernel);
+      const { room: ownRoom } = await ownApi.conversations.createRoom({ id: 'alice', displayName: 'Alice' }, { type: 2, name: 'Failing' });
+      const secret = secretOf('failing');
+      const bot = await startTalkBot(secret, () => undefined);
+      t.teardown(bot.close);
+      bot.answer(503);
+      const { id } = await ownApi.bots.install({ name: 'Failing', secret, url: bot.url });
+      await ownApi.bots.setup(id, [ownRoom.token]);
+      const outbox = own.kernel.context('talk').outbox;
+      await until(async () => bot.hooks.length >= 1 && (await outbox.stats()).delivering === 0, 10_000, 'the Join failed once');
+      t.match(await outbox.stats(), { pending: 1 }, 'the Join waits for its retry');
+      await ownApi.bots.uninstall({ id });
+      t.match(await outbox.stats(), { pending: 0, delivering: 0 }, 'and is dropped with the bot');
+    });
+
     await t.test('a webhook enqueued by another instance is signed by this one', async (t) => {
       const cli = cliRunner(sb.databaseUrl!, { delivery: { maxAttempts: 3 } });
       t.teardown(cli.cleanup);

@@ -5,7 +5,7 @@
  * - `apikey list` shows the stored keys' ids, labels, creation dates and fingerprints —
  *   never a key.
  * - `apikey revoke <id>` deletes a stored key (running servers stop accepting it at once on
- *   PostgreSQL, within a second on SQLite).
+ *   PostgreSQL, within `apiKeyCacheMs` (1 s by default) on SQLite).
  */
 import type { Command } from 'commander';
 import type { CliSession } from '../../src/index.js';

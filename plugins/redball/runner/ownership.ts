@@ -56,7 +56,7 @@ export class BotOwnership {
     await this.ctx.leases.release(this.lease(botId));
   }
 
-  /** The instance holding the bot's lease, if any holds it. Unclustered: this one, if asked. */
+  /** The instance holding the bot's lease, if any holds it. Unclustered: undefined (there are no leases). */
   async holder(botId: number): Promise<string | undefined> {
     if (!this.clustered) return undefined;
     return this.ctx.leases.holderOf(this.lease(botId));

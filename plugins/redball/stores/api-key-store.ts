@@ -3,7 +3,7 @@
  * (`apiKeys`) and from the CLI (`switchboard redball apikey create`). Only SHA-256 hashes are
  * stored; a presented key is hashed and compared in constant time with every known hash.
  *
- * The hashes of CLI-created keys are cached for {@link API_KEY_CACHE_MS}, so a request costs
+ * The hashes of CLI-created keys are cached for `apiKeyCacheMs` (default {@link API_KEY_CACHE_MS}), so a request costs
  * no database query. In the second half of that time the next request starts a re-read in
  * the background and is answered from the copy that is still valid, so under steady traffic
  * no request waits for the database. Creating or revoking a key announces `redball.apikeys.changed`

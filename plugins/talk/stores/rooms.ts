@@ -122,9 +122,9 @@ export class RoomStore {
   }
 
   /**
-   * Records a new message as the conversation's latest activity, unless a newer message got
-   * there first: messages posted at once commit in any order (PostgreSQL), and the room must
-   * end with the newest one, not with whichever committed last.
+   * Records a new message as the conversation's latest activity, unless a newer message is
+   * already recorded. Posts hold {@link RoomStore.lockForPost}, so ids arrive in order; the
+   * guard keeps the room right for any other caller too.
    */
   async touch(db: Db, roomId: number, messageId: number, at: number): Promise<void> {
     await db(this.table)

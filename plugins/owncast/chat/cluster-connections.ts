@@ -5,7 +5,9 @@
  * instance, not just the sockets of the process that answers.
  *
  * Each instance writes its own presence — its count and clients — to `owncast_presence`
- * shortly after any change and at least every third of `chat.presenceTtlMs`, with an expiry,
+ * within `COUNT_DELAY_MS` of a change of its count, within `DETAILS_DELAY_MS` of
+ * other changes of its clients (a name, a message count: busy chat must not turn into a write
+ * and a cluster-wide re-read per message), and at least every third of `chat.presenceTtlMs`, with an expiry,
  * and announces the change (`owncast.presence.changed`, cluster-wide). Every instance keeps
  * the other instances' unexpired rows in memory, re-read on every announcement and on its own
  * renewals, so reading a count costs nothing. An instance that dies stops renewing: its
@@ -16,8 +18,10 @@ import type { OwncastConfig } from '../plugin-config.js';
 import type { ChatConnections, LocalChatConnections } from './hub.js';
 import type { ChatClientInfo } from './types.js';
 
-/** How long changes are gathered before the presence row is written, ms. */
-const PUBLISH_DELAY_MS = 50;
+/** How soon a change of this instance's viewer count is written and announced, ms. */
+const COUNT_DELAY_MS = 50;
+/** How soon other changes of its client list (names, message counts) are, ms. */
+const DETAILS_DELAY_MS = 1000;
 
 interface PresenceRow {
   instance_id: string;
@@ -34,6 +38,7 @@ export class ClusterConnections implements ChatConnections {
   private readonly listeners = new Set<(count: number) => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private publishTimer?: NodeJS.Timeout;
+  private publishAt = 0;
   private renewTimer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -68,8 +73,11 @@ export class ClusterConnections implements ChatConnections {
   /** Publishes this instance's presence and starts following the others'. */
   async start(): Promise<void> {
     this.unsubscribe.push(
-      this.local.onCountChange(() => this.countMaybeChanged()),
-      this.local.onClientsChange(() => this.schedulePublish()),
+      this.local.onCountChange(() => {
+        this.countMaybeChanged();
+        this.schedulePublish(COUNT_DELAY_MS);
+      }),
+      this.local.onClientsChange(() => this.schedulePublish(DETAILS_DELAY_MS)),
       this.ctx.events.on('owncast.presence.changed', (e) => {
         if (e.instanceId !== this.ctx.instanceId) this.serial(() => this.reload());
       }),
@@ -102,17 +110,23 @@ export class ClusterConnections implements ChatConnections {
       void this.serial(async () => {
         await this.publish();
         await this.reload();
+        await this.ctx.db(this.table).where('alive_until', '<', Date.now() - 60 * 60 * 1000).del();
       }).finally(() => this.renew());
     }, Math.max(100, Math.floor(this.ctx.config.chat.presenceTtlMs / 3)));
     this.renewTimer.unref();
   }
 
-  private schedulePublish(): void {
-    if (this.stopped || this.publishTimer) return;
+  /** Writes the presence within `delayMs` (an earlier write already planned stands). */
+  private schedulePublish(delayMs: number): void {
+    if (this.stopped) return;
+    const at = Date.now() + delayMs;
+    if (this.publishTimer && this.publishAt <= at) return;
+    clearTimeout(this.publishTimer);
+    this.publishAt = at;
     this.publishTimer = setTimeout(() => {
       this.publishTimer = undefined;
       void this.serial(() => this.publish());
-    }, PUBLISH_DELAY_MS);
+    }, delayMs);
     this.publishTimer.unref();
   }
 
@@ -129,7 +143,7 @@ export class ClusterConnections implements ChatConnections {
     this.ctx.events.emit('owncast.presence.changed', { instanceId: this.ctx.instanceId }, { cluster: true });
   }
 
-  /** Re-reads the other instances' unexpired rows (and forgets long-expired ones). */
+  /** Re-reads the other instances' unexpired rows. */
   private async reload(): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
@@ -144,7 +158,6 @@ export class ClusterConnections implements ChatConnections {
       return { count: Number(r.viewer_count), clients };
     });
     this.othersCount = this.others.reduce((n, o) => n + o.count, 0);
-    await this.ctx.db(this.table).where('alive_until', '<', now - 60 * 60 * 1000).del();
     this.countMaybeChanged();
   }
 

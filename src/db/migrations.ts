@@ -40,7 +40,8 @@ export const MIGRATION_LOCK_KEY = 0x5357_4d49; // "SWMI"
  *
  * All pending migrations of a plugin run in ONE transaction that first takes the migration
  * lock: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database write lock
- * (`BEGIN IMMEDIATE`). So instances starting together on a fresh database wait for each
+ * (`BEGIN IMMEDIATE` on a database the kernel opened; on a Knex instance the host passed in,
+ * the first write takes it, and a busy database is retried). So instances starting together on a fresh database wait for each
  * other and then find the work done; a failing migration leaves nothing half-applied; and a
  * process killed mid-migration leaves no stale lock behind (the lock dies with its
  * transaction). Knex's own migrator was not used for this reason: it takes its lock only

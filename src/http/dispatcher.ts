@@ -55,6 +55,8 @@ interface CompiledRoute {
   readonly match: MatchFunction<Record<string, string | string[]>>;
   readonly responder: Responder;
   readonly auth: readonly AuthStrategy[];
+  /** Whether a strategy reads the body, so the body is parsed before auth runs. */
+  readonly authNeedsBody: boolean;
   readonly parsers: ReturnType<typeof bodyParsers>;
   readonly params?: PartValidator;
   readonly query?: PartValidator;
@@ -186,6 +188,7 @@ export class Dispatcher {
     let kinds = asArray<BodyKind>(route.accepts);
     if (kinds.length === 0 && route.body) kinds = ['json'];
     const limit = route.bodyLimit ?? defaults.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const auth = route.auth !== undefined ? asArray(route.auth) : asArray(defaults.auth);
     let matcher: MatchFunction<Record<string, string | string[]>>;
     try {
       matcher = match(fullPath, { decode: decodeURIComponentSafe, end: true, trailing: true, sensitive: false });
@@ -199,7 +202,8 @@ export class Dispatcher {
       fullPath,
       match: matcher,
       responder: route.responder ?? defaults.responder ?? DEFAULT_RESPONDER,
-      auth: route.auth !== undefined ? asArray(route.auth) : asArray(defaults.auth),
+      auth,
+      authNeedsBody: auth.some((strategy) => strategy.needsBody),
       parsers: bodyParsers(kinds, limit),
       params: route.params ? compilePart('params', route.params) : undefined,
       query: route.query ? compilePart('query', route.query) : undefined,
@@ -390,10 +394,9 @@ export class Dispatcher {
       if (res.headersSent || res.writableEnded) return;
       if (!this.isOpen()) return this.fail(responder, req, res, unavailable());
       let principal: Principal | undefined;
-      const authFirst = !route.auth.some((s) => s.needsBody);
-      if (authFirst && route.auth.length > 0) principal = await this.authenticate(route, req);
+      if (!route.authNeedsBody && route.auth.length > 0) principal = await this.authenticate(route, req);
       if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
-      if (!authFirst) principal = await this.authenticate(route, req);
+      if (route.authNeedsBody) principal = await this.authenticate(route, req);
       this.write(route, req, res, await this.runHandler(route, rawParams, req, res, principal));
     } catch (err) {
       this.handleError(plugin, responder, req, res, err);

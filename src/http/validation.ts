@@ -4,6 +4,7 @@
  */
 import { Compile, type Validator } from 'typebox/compile';
 import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import { HttpError, HttpErrorCodes, type ValidationIssue } from './http-error.js';
 
 type Location = ValidationIssue['location'];
@@ -99,14 +100,16 @@ function convertFlat(value: unknown, plan: Array<[string, Primitive]>): unknown 
  * query and body), and it is compiled once. Keyed by identity, never by content — a schema
  * can hold functions (refinements) that two equal-looking schemas do not share.
  */
-const compiled = new WeakMap<TSchema, Validator>();
+const compiled = new WeakMap<TSchema, { validator: Validator; defaults: boolean; plan: ReturnType<typeof flatPlan> }>();
 
 /** Compiles the validator of one request part (once, at start). */
 export function compilePart(location: Location, schema: TSchema): PartValidator {
-  const validator = compiled.get(schema) ?? Compile(schema);
-  compiled.set(schema, validator);
-  const defaults = hasDefaults(schema);
-  const plan = flatPlan(schema);
+  let entry = compiled.get(schema);
+  if (!entry) {
+    entry = { validator: Compile(schema), defaults: hasDefaults(schema), plan: flatPlan(schema) };
+    compiled.set(schema, entry);
+  }
+  const { validator, defaults, plan } = entry;
   return {
     validate(value, convert) {
       if (validator.Check(value) && !defaults) return { ok: true, value };
@@ -114,8 +117,9 @@ export function compilePart(location: Location, schema: TSchema): PartValidator 
         const fast = convertFlat(value, plan);
         if (validator.Check(fast)) return { ok: true, value: fast };
       }
-      // Converting and defaulting may write into the value: a copy, so the request keeps its own.
-      let candidate = convert && value !== null && typeof value === 'object' ? { ...(value as object) } : value;
+      // Converting and defaulting write into the value (nested parts too): a deep copy, so the
+      // request keeps its own.
+      let candidate = (convert || defaults) && value !== null && typeof value === 'object' ? Value.Clone(value) : value;
       if (convert) candidate = validator.Convert(candidate);
       if (defaults) candidate = validator.Default(candidate);
       if (validator.Check(candidate)) return { ok: true, value: candidate };

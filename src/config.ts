@@ -5,6 +5,7 @@
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { ErrorCodes, SwitchboardError } from './errors.js';
+import { unsafeKeyIn } from './unsafe-keys.js';
 
 /**
  * A copy of `schema` in which every object schema that says nothing about additional
@@ -31,11 +32,13 @@ export function closeObjects<T extends TSchema>(schema: T): T {
 }
 
 /**
- * Validates a configuration value against a schema: applies defaults, rejects unknown keys
- * and wrong types. Throws `SWB_ERR_INVALID_CONFIG` whose message starts with
+ * Validates a configuration value against a schema: applies defaults, rejects unknown keys,
+ * wrong types, and the keys `__proto__`, `constructor` and `prototype` at any depth. Throws `SWB_ERR_INVALID_CONFIG` whose message starts with
  * `Invalid config for <label>:` and names every offending key.
  */
 export function validateConfig<T>(label: string, schema: TSchema, raw: unknown, pluginId?: string): T {
+  const unsafe = unsafeKeyIn(raw);
+  if (unsafe !== undefined) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for ${label}: key '${unsafe}' is not allowed (every JavaScript object inherits a property of that name)`, { pluginId });
   const closed = closeObjects(schema);
   const value = Value.Default(closed, Value.Clone(raw ?? {}));
   // Checked once, so interpreted: compiling a validator costs more than it would save.

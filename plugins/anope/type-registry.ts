@@ -20,7 +20,7 @@ export type FieldInput = string | FieldSpec;
 
 /** A field of a type. */
 export interface FieldSpec {
-  /** The field name (`[a-z][a-z0-9_]*`, at most 40 characters, not `id`). */
+  /** The field name (`[a-z][a-z0-9_]*`, at most 40 characters, not `id`, `constructor` or `prototype`). */
   name: string;
   /** Makes the field a reference to objects of this type, or of any type with `*`. */
   ref?: string;
@@ -34,7 +34,7 @@ export interface FieldSpec {
 
 /** A type as given to {@link AnopeTypeRegistry.register}. */
 export interface TypeSpec {
-  /** The type name (`[a-z][a-z0-9_]*`, at most 40 characters). */
+  /** The type name (`[a-z][a-z0-9_]*`, at most 40 characters, not `types`, `constructor` or `prototype`). */
   name: string;
   /** Its fields, in the order objects are written. */
   fields: readonly FieldInput[];
@@ -71,6 +71,12 @@ export const AnopeTypes = Symbol.for('switchboard.anope.types');
 
 const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const RESERVED = new Set(['types']);
+/**
+ * Names of properties every JavaScript object inherits: refused as type and field names, so
+ * that no name a host or plugin registers can reach `Object.prototype` wherever a type's
+ * objects are keyed by field name. (`__proto__` already fails {@link NAME}.)
+ */
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 /** Fields per type at most (every field is a column). */
 export const MAX_FIELDS = 200;
 
@@ -91,6 +97,7 @@ function resolveField(typeName: string, input: FieldInput): AnopeField {
   const where = `anope field '${typeName}.${spec.name}'`;
   if (!NAME.test(spec.name)) throw new TypeRegistrationError(`${where}: names use lower-case letters, digits and '_' (at most 40, starting with a letter)`);
   if (spec.name === 'id') throw new TypeRegistrationError(`${where}: 'id' is every object's own id and cannot be a field`);
+  if (PROTOTYPE_NAMES.has(spec.name)) throw new TypeRegistrationError(`${where}: the name is reserved (every JavaScript object has a '${spec.name}' property)`);
   if (spec.ref !== undefined && spec.ref !== ANY_TYPE && !NAME.test(spec.ref)) {
     throw new TypeRegistrationError(`${where}: ref must be a type name or '*'`);
   }
@@ -139,6 +146,7 @@ export class AnopeTypeRegistry {
       throw new TypeRegistrationError(`anope type '${String(spec?.name)}': names use lower-case letters, digits and '_' (at most 40, starting with a letter)`);
     }
     if (RESERVED.has(spec.name)) throw new TypeRegistrationError(`anope type '${spec.name}': the name is reserved (GET /rest/types lists the types)`);
+    if (PROTOTYPE_NAMES.has(spec.name)) throw new TypeRegistrationError(`anope type '${spec.name}': the name is reserved (every JavaScript object has a '${spec.name}' property)`);
     const existing = this.types.get(spec.name);
     if (existing) throw new TypeRegistrationError(`anope type '${spec.name}' is already registered (by ${existing.source}); use extend() to add fields`);
     if (!Array.isArray(spec.fields)) throw new TypeRegistrationError(`anope type '${spec.name}': fields must be a list`);

@@ -63,7 +63,7 @@ export class Message {
   /** The regex match that selected the skill (a list of matches for `findall`). */
   regex?: RegExpExecArray | RegExpExecArray[];
   /** Entities extracted by parsers, e.g. named regex groups. */
-  readonly entities: Record<string, Entity> = {};
+  readonly entities: Record<string, Entity> = Object.create(null) as Record<string, Entity>;
   /** True once a skill has responded (the response time is counted once). */
   respondedTo = false;
   /** High-resolution arrival time, for the response time. */

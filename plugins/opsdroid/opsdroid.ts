@@ -602,7 +602,8 @@ export class Opsdroid implements ResponseSink {
   moduleViews(type: ModuleType): Record<string, ModuleConfig> {
     let views = this.views.get(type);
     if (!views) {
-      views = {};
+      // Keyed by module name: a null-prototype object, so no name can reach Object.prototype.
+      views = Object.create(null) as Record<string, ModuleConfig>;
       for (const entry of this.entries[type].values()) views[entry.name] = scrub(entry.view, this.excluded) as ModuleConfig;
       this.views.set(type, views);
     }
@@ -611,7 +612,7 @@ export class Opsdroid implements ResponseSink {
 
   /** The whole configuration as in effect now, sensitive keys removed at every depth. */
   configView(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [key, value] of Object.entries(this.ctx.config)) {
       if ((MODULE_TYPES as readonly string[]).includes(key)) {
         out[key] = Object.fromEntries([...this.entries[key as ModuleType].values()].map((e) => [e.name, e.config]));

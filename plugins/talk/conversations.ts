@@ -327,7 +327,8 @@ export class ConversationService {
 
   /** Every reaction to a message grouped by emoji (`array<string, list<TalkReaction>>`). */
   async reactionsOf(messageId: number, only?: string): Promise<Record<string, Array<Record<string, unknown>>>> {
-    const out: Record<string, Array<Record<string, unknown>>> = {};
+    // Keyed by reaction text from the database: a null-prototype object, so no text can reach Object.prototype.
+    const out = Object.create(null) as Record<string, Array<Record<string, unknown>>>;
     for (const r of await this.reactions.list(messageId)) {
       if (only !== undefined && r.reaction !== only) continue;
       (out[r.reaction] ??= []).push(formatReaction(r));

@@ -70,7 +70,8 @@ export class ReactionStore {
       .orderBy('first');
     for (const r of rows as Array<{ message_id: number | string; reaction: string; n: number | string }>) {
       const id = Number(r.message_id);
-      const map = out.get(id) ?? {};
+      // Keyed by reaction text: a null-prototype object, so no text can reach Object.prototype.
+      const map = out.get(id) ?? (Object.create(null) as Record<string, number>);
       map[r.reaction] = Number(r.n);
       out.set(id, map);
     }

@@ -40,7 +40,9 @@ function toXmlValue(value: unknown): unknown {
   if (value === true) return 1;
   if (Array.isArray(value)) return value.length === 0 ? '' : { element: value.map(toXmlValue) };
   if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // Keyed by the data's own keys (reaction texts, …): a null-prototype object, so a key
+    // `__proto__` is written as an element like any other instead of replacing the prototype.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       // Numeric keys become <element>, as in Nextcloud.
       const key = /^\d+$/.test(k) ? 'element' : k;

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `switchboard` command's entry point (see `cli.ts`). */
+// First, before anything else loads: no `Object.prototype.__proto__` (see disable-proto.ts).
+import './disable-proto.js';
 import { buildCli } from './cli.js';
 
 buildCli()

@@ -16,7 +16,7 @@
  *     botsDir: ./bots
  * ```
  *
- * @packageDocumentation
+ * @module switchboard/plugins/redball
  */
 import { definePlugin, Type, type PluginContext, type Static } from '../../src/index.js';
 import { redballCli } from './cli.js';
@@ -186,7 +186,7 @@ export { API_BASE, registerRoutes, type RedballServices } from './routes.js';
 export { BotRunner, type StartResult, type RunnerOptions } from './runner/bot-runner.js';
 export { BotModuleResolver, moduleNameProblem, type ResolvedModule } from './runner/module-resolver.js';
 export { BotOwnership } from './runner/ownership.js';
-export { BUILTIN_BOT_TYPES, heartbeat, type BuiltinBot } from './runner/builtin-bots.js';
+export { BUILTIN_BOT_TYPES, type BuiltinBot } from './runner/builtin-bots.js';
 export type { BotRunContext, BotRunFunction, BotLogger, BotRedditAuth, DetailedState } from './runner/bot-api.js';
 export { ApiKeyStore, API_KEY_CACHE_MS, type ApiKeyInfo } from './stores/api-key-store.js';
 export { BotStore, type BotView, type BotRecord, type NewBot } from './stores/bot-store.js';

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BotRedditAuth, BotRunContext, DetailedState } from './bot-api.js';
-import { WORKER_BOOTSTRAP } from './worker-bootstrap.js';
+import { workerProgramUrl } from './shipped-modules.js';
 
 /** How a run ended. */
 export type BotOutcome =
@@ -34,7 +34,7 @@ export interface BotLogLine {
 
 /** What a worker needs to run a bot. */
 export interface BotProcessOptions {
-  /** The module's URL (`file:` or `data:`). */
+  /** The module's `file:` URL. */
   url: string;
   /** The bot. */
   bot: BotRunContext['bot'];
@@ -61,8 +61,9 @@ export class BotProcess {
 
   /** Spawns the worker. */
   constructor(options: BotProcessOptions) {
-    this.worker = new Worker(WORKER_BOOTSTRAP, {
-      eval: true,
+    this.worker = new Worker(workerProgramUrl(), {
+      // None of the server's Node options: a test runner's loaders (tap's TypeScript loader
+      // takes seconds to start in every thread) are not for bot code, which is JavaScript.
       execArgv: [],
       workerData: { url: options.url, bot: options.bot, settings: options.settings, redditAuth: options.redditAuth },
     });

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILTIN_BOT_TYPES, builtinModuleSource } from './builtin-bots.js';
+import { BUILTIN_BOT_TYPES } from './builtin-bots.js';
+import { shippedModuleUrl } from './shipped-modules.js';
 
 /** The longest module name accepted. */
 export const MAX_MODULE_NAME_LENGTH = 200;
@@ -68,7 +69,12 @@ export class BotModuleResolver {
     if (file) return { found: true, url: pathToFileURL(file).href, source: 'file', location: file };
     const builtin = BUILTIN_BOT_TYPES.find((b) => b.moduleName === moduleName);
     if (builtin) {
-      const url = `data:text/javascript;base64,${Buffer.from(builtinModuleSource(builtin)).toString('base64')}`;
+      let url: string;
+      try {
+        url = shippedModuleUrl(`bots/${builtin.moduleName}.js`).href;
+      } catch {
+        return { found: false, reason: `the built-in module '${builtin.moduleName}', which is missing from this installation of Switchboard` };
+      }
       return { found: true, url, source: 'builtin', location: `built-in '${builtin.moduleName}'` };
     }
     return { found: false, reason: `module '${moduleName}' was not found in the bots directory (${this.botsDir}) nor among the built-in bots (${BUILTIN_BOT_TYPES.map((b) => b.moduleName).join(', ')})` };

@@ -17,7 +17,7 @@ export { runMigrations, migrationContext, type Migration, type MigrationContext 
 
 export { EventBus, type SwitchboardEvents, type EventName, type EventListener, type EmitOptions, type EventForwarder } from './events.js';
 export { LogRing, createLogging, REDACTED_PATHS, type Logger, type LogEntry, type LoggerOptions, type KernelLogging } from './logger.js';
-export { SecretRegistry, safeEqual, hashToken, hashPassword, verifyPassword, randomToken, MIN_SCRUBBED_SECRET_LENGTH } from './secrets.js';
+export { SecretRegistry, safeEqual, hashToken, hashPassword, verifyPassword, verifyPasswordAsync, isPasswordHash, randomToken, MIN_SCRUBBED_SECRET_LENGTH } from './secrets.js';
 
 export { HttpError, HttpErrorCodes, isHttpError, Reply, reply, type HttpErrorOptions, type ValidationIssue } from './http/http-error.js';
 export type { RouteDefinition, AnyRouteDefinition, StaticOr, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
@@ -33,6 +33,7 @@ export { apiKeyQuery, type ApiKeyQueryOptions } from './http/auth/api-key-query.
 export { httpBasic, parseBasicAuth, type HttpBasicOptions, type BasicCredentials } from './http/auth/basic.js';
 export { bearerToken, parseBearer, type BearerTokenOptions } from './http/auth/bearer.js';
 export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identity.js';
+export { PasswordVerifier, VerifierBusyError, isVerifierBusy, type PasswordVerifierOptions } from './http/auth/password-verifier.js';
 export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH } from './http/body.js';
 export { buildOpenApi, openApiPath, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';

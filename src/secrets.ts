@@ -37,18 +37,45 @@ export function hashPassword(password: string): string {
   return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
 }
 
+/** A stored scrypt hash taken apart, or undefined when the stored value is a plain password. */
+function scryptParts(stored: string): { salt: Buffer; expected: Buffer } | undefined {
+  const parts = stored.split('$');
+  if (parts.length !== 3 || parts[0] !== 'scrypt') return undefined;
+  return { salt: Buffer.from(parts[1], 'hex'), expected: Buffer.from(parts[2], 'hex') };
+}
+
+/** True when a stored password is a {@link hashPassword} result (checking it costs a scrypt). */
+export function isPasswordHash(stored: string): boolean {
+  return scryptParts(stored) !== undefined;
+}
+
 /**
  * Checks a password against a stored value in constant time. The stored value is either a
  * {@link hashPassword} result or, for configuration files written by hand, the plain password.
+ * This runs scrypt on the calling thread: a server checks request credentials with
+ * {@link verifyPasswordAsync} (or a `PasswordVerifier`) instead.
  */
 export function verifyPassword(password: string, stored: string): boolean {
-  const parts = stored.split('$');
-  if (parts.length === 3 && parts[0] === 'scrypt') {
-    const expected = Buffer.from(parts[2], 'hex');
-    const actual = crypto.scryptSync(password, Buffer.from(parts[1], 'hex'), expected.length || SCRYPT_KEYLEN);
-    return expected.length === actual.length && crypto.timingSafeEqual(expected, actual);
-  }
-  return safeEqual(password, stored);
+  const scrypt = scryptParts(stored);
+  if (!scrypt) return safeEqual(password, stored);
+  const actual = crypto.scryptSync(password, scrypt.salt, scrypt.expected.length || SCRYPT_KEYLEN);
+  return scrypt.expected.length === actual.length && crypto.timingSafeEqual(scrypt.expected, actual);
+}
+
+/**
+ * {@link verifyPassword} with scrypt on libuv's thread pool, so the event loop keeps serving
+ * while it runs. Compares in constant time.
+ */
+export function verifyPasswordAsync(password: string, stored: string): Promise<boolean> {
+  const scrypt = scryptParts(stored);
+  if (!scrypt) return Promise.resolve(safeEqual(password, stored));
+  const { salt, expected } = scrypt;
+  return new Promise((resolve, reject) => {
+    crypto.scrypt(password, salt, expected.length || SCRYPT_KEYLEN, (err, actual) => {
+      if (err) reject(err);
+      else resolve(expected.length === actual.length && crypto.timingSafeEqual(expected, actual));
+    });
+  });
 }
 
 /** The shortest secret the registry scrubs; shorter strings would mangle ordinary log text. */

@@ -132,6 +132,8 @@ export function userAuth(options: { admin?: boolean } = {}): AuthStrategy {
     admin: options.admin,
     fail: () => new HttpError(401, 'Current user is not logged in', { code: TalkErrorCodes.NOT_LOGGED_IN }),
     forbidden: () => new HttpError(403, 'Logged in account must be an admin', { code: HttpErrorCodes.FORBIDDEN }),
+    // Too many password checks at once: Nextcloud's brute-force throttle answers 429.
+    busy: () => new HttpError(429, 'Reached maximum delay', { code: HttpErrorCodes.TOO_MANY_REQUESTS, headers: { 'Retry-After': '1' } }),
   });
   return {
     name: inner.name,

@@ -23,6 +23,8 @@ export const HttpErrorCodes = {
   METHOD_NOT_ALLOWED: 'SWB_ERR_METHOD_NOT_ALLOWED',
   /** The kernel is starting or stopping. */
   UNAVAILABLE: 'SWB_ERR_UNAVAILABLE',
+  /** Too many password verifications are running; the request is refused at once (503). */
+  AUTH_BUSY: 'SWB_ERR_AUTH_BUSY',
   /** Too many requests (e.g. repeated failed signatures). */
   TOO_MANY_REQUESTS: 'SWB_ERR_TOO_MANY_REQUESTS',
   /** The handler failed unexpectedly; details are only in the log. */

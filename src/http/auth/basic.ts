@@ -1,6 +1,7 @@
 /** HTTP Basic authentication. */
 import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
+import { isVerifierBusy } from './password-verifier.js';
 import type { AuthStrategy, Principal } from './strategy.js';
 
 /** Options of {@link httpBasic}. */
@@ -11,6 +12,11 @@ export interface HttpBasicOptions {
   verify(user: string, password: string, req: Request): Principal | null | Promise<Principal | null>;
   /** The error for missing or wrong credentials (default 401 `Unauthorized` with the challenge). */
   fail?: (req: Request) => HttpError;
+  /**
+   * The error when `verify` refuses because too many password checks are running (it threw
+   * a {@link VerifierBusyError}); default: that error itself, a 503 with `Retry-After`.
+   */
+  busy?: (req: Request) => HttpError;
 }
 
 /** User and password from an `Authorization: Basic` header. */
@@ -42,7 +48,13 @@ export function httpBasic(options: HttpBasicOptions): AuthStrategy {
     async authenticate(req) {
       const creds = parseBasicAuth(req.headers.authorization);
       if (!creds) throw fail(req);
-      const principal = await options.verify(creds.user, creds.password, req);
+      let principal: Principal | null;
+      try {
+        principal = await options.verify(creds.user, creds.password, req);
+      } catch (err) {
+        if (isVerifierBusy(err) && options.busy) throw options.busy(req);
+        throw err;
+      }
       if (!principal) throw fail(req);
       return principal;
     },

@@ -1,7 +1,8 @@
 /** The host's own identity (sessions, SSO, or the standalone app's configured users). */
 import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
-import type { AuthStrategy } from './strategy.js';
+import { isVerifierBusy } from './password-verifier.js';
+import type { AuthStrategy, Principal } from './strategy.js';
 
 /** Options of {@link hostIdentity}. */
 export interface HostIdentityOptions {
@@ -11,6 +12,11 @@ export interface HostIdentityOptions {
   fail?: (req: Request) => HttpError;
   /** The error when the user is not an administrator (default 403 `Forbidden`). */
   forbidden?: (req: Request) => HttpError;
+  /**
+   * The error when the resolver refuses because too many password checks are running
+   * (a {@link VerifierBusyError}); default: that error itself, a 503 with `Retry-After`.
+   */
+  busy?: (req: Request) => HttpError;
 }
 
 /** Accepts a request that the kernel's identity resolver recognises. */
@@ -21,7 +27,13 @@ export function hostIdentity(options: HostIdentityOptions = {}): AuthStrategy {
     name: 'identity',
     securityScheme: { type: 'http', scheme: 'basic', description: 'The host application\'s identity (HTTP Basic in the standalone server).' },
     async authenticate(req, ctx) {
-      const principal = ctx.identity ? await ctx.identity(req) : undefined;
+      let principal: Principal | null | undefined;
+      try {
+        principal = ctx.identity ? await ctx.identity(req) : undefined;
+      } catch (err) {
+        if (isVerifierBusy(err) && options.busy) throw options.busy(req);
+        throw err;
+      }
       if (!principal) throw fail(req);
       if (options.admin && !principal.admin) throw forbidden(req);
       return principal;

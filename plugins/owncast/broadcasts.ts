@@ -178,11 +178,15 @@ export class BroadcastService {
   }
 
   /**
-   * Re-reads the state. When another process started or stopped the broadcast, sends its
-   * announcing message to this process's chat clients and tells local listeners.
+   * Re-reads the state and, while online, raises the peaks to the viewers connected now.
+   * When another process started or stopped the broadcast, sends its announcing message to
+   * this process's chat clients and tells local listeners.
    */
   async refresh(): Promise<void> {
     const state = await this.state.load();
+    // Viewers connected here when another process (the CLI) started the stream count toward
+    // its peaks at once, not only when the next viewer joins.
+    if (state.online) await this.noteViewers(this.connections.count());
     if (this.knownRevision === -1 || state.revision === this.knownRevision) {
       this.knownRevision = state.revision;
       return;

@@ -105,17 +105,18 @@ export function owncastCli(command: Command, session: CliSession<OwncastConfig>)
   const token = command.command('token').description('manage integration access tokens');
   token
     .command('create')
-    .description('create an access token and print it')
+    .description('create an access token and print it alone on standard output (TOKEN=$(…) captures it); the sentence for people goes to standard error')
     .requiredOption('--name <name>', 'a name for the token')
     .requiredOption('--scope <scope>', `a scope (repeat for several): ${ALL_SCOPES.join(', ')}`, scope)
-    .action((opts: { name: string; scope: string[] }) =>
+    .option('--json', 'print the token, its name, scopes and creation time as JSON')
+    .action((opts: { name: string; scope: string[]; json?: boolean }) =>
       session.run(async (ctx) => {
         if (opts.name.trim() === '') {
           session.err('owncast: --name must not be empty');
           return 1;
         }
         const created = await owncastOf(ctx).tokens.create(opts.name, opts.scope);
-        session.out(created.token);
+        session.out(opts.json ? JSON.stringify({ token: created.token, name: created.name, scopes: created.scopes, timestamp: created.timestamp }, null, 2) : created.token);
         session.err(`created token '${created.name}' with scopes ${created.scopes.join(', ')}`);
       }),
     );

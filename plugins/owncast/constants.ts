@@ -66,27 +66,42 @@ export const Scopes = {
 /** Every valid scope. */
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);
 
-/** Known social platforms and their icons, as Owncast lists them. */
-export const SOCIAL_PLATFORM_ICONS: Readonly<Record<string, string>> = {
-  bandcamp: '/img/platformlogos/bandcamp.svg',
-  discord: '/img/platformlogos/discord.svg',
-  facebook: '/img/platformlogos/facebook.svg',
-  github: '/img/platformlogos/github.svg',
-  gitlab: '/img/platformlogos/gitlab.svg',
-  instagram: '/img/platformlogos/instagram.svg',
-  keyoxide: '/img/platformlogos/keyoxide.png',
-  kofi: '/img/platformlogos/ko-fi.svg',
-  linkedin: '/img/platformlogos/linkedin.svg',
-  mastodon: '/img/platformlogos/mastodon.svg',
-  patreon: '/img/platformlogos/patreon.svg',
-  paypal: '/img/platformlogos/paypal.svg',
-  snapchat: '/img/platformlogos/snapchat.svg',
-  soundcloud: '/img/platformlogos/soundcloud.svg',
-  spotify: '/img/platformlogos/spotify.svg',
-  tiktok: '/img/platformlogos/tiktok.svg',
-  twitch: '/img/platformlogos/twitch.svg',
-  twitter: '/img/platformlogos/twitter.svg',
-  youtube: '/img/platformlogos/youtube.svg',
-  donate: '/img/platformlogos/donate.svg',
-  follow: '/img/platformlogos/follow.svg',
-};
+/** A social platform Owncast knows: its display name and icon. */
+export interface SocialPlatform {
+  /** The display name, e.g. `GitHub`. */
+  platform: string;
+  /** The icon's URL path. */
+  icon: string;
+}
+
+/**
+ * The social platforms Owncast 0.0.7 knows, by key (`models.GetAllSocialHandles`), sorted by
+ * key as its `/api/socialplatforms` lists them. A `Map`: handles name their platform in
+ * client text, which must never reach an object's prototype.
+ */
+export const SOCIAL_PLATFORMS: ReadonlyMap<string, Readonly<SocialPlatform>> = new Map([
+  ['bandcamp', { platform: 'Bandcamp', icon: '/img/platformlogos/bandcamp.svg' }],
+  ['discord', { platform: 'Discord', icon: '/img/platformlogos/discord.svg' }],
+  ['donate', { platform: 'Donations', icon: '/img/platformlogos/donate.svg' }],
+  ['facebook', { platform: 'Facebook', icon: '/img/platformlogos/facebook.svg' }],
+  ['follow', { platform: 'Follow', icon: '/img/platformlogos/follow.svg' }],
+  ['github', { platform: 'GitHub', icon: '/img/platformlogos/github.svg' }],
+  ['gitlab', { platform: 'GitLab', icon: '/img/platformlogos/gitlab.svg' }],
+  ['instagram', { platform: 'Instagram', icon: '/img/platformlogos/instagram.svg' }],
+  ['keyoxide', { platform: 'Keyoxide', icon: '/img/platformlogos/keyoxide.png' }],
+  ['kofi', { platform: 'Ko-Fi', icon: '/img/platformlogos/ko-fi.svg' }],
+  ['lbry', { platform: 'LBRY', icon: '/img/platformlogos/lbry.svg' }],
+  ['liberapay', { platform: 'LiberaPay', icon: '/img/platformlogos/liberapay.svg' }],
+  ['linkedin', { platform: 'LinkedIn', icon: '/img/platformlogos/linkedin.svg' }],
+  ['mastodon', { platform: 'Mastodon', icon: '/img/platformlogos/mastodon.svg' }],
+  ['odysee', { platform: 'Odysee', icon: '/img/platformlogos/odysee.svg' }],
+  ['patreon', { platform: 'Patreon', icon: '/img/platformlogos/patreon.svg' }],
+  ['paypal', { platform: 'Paypal', icon: '/img/platformlogos/paypal.svg' }],
+  ['snapchat', { platform: 'Snapchat', icon: '/img/platformlogos/snapchat.svg' }],
+  ['soundcloud', { platform: 'Soundcloud', icon: '/img/platformlogos/soundcloud.svg' }],
+  ['spotify', { platform: 'Spotify', icon: '/img/platformlogos/spotify.svg' }],
+  ['tiktok', { platform: 'TikTok', icon: '/img/platformlogos/tiktok.svg' }],
+  ['twitch', { platform: 'Twitch', icon: '/img/platformlogos/twitch.svg' }],
+  ['twitter', { platform: 'Twitter', icon: '/img/platformlogos/twitter.svg' }],
+  ['youtube', { platform: 'YouTube', icon: '/img/platformlogos/youtube.svg' }],
+]);

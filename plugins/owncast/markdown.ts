@@ -35,8 +35,26 @@ const CHAT_POLICY: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   transformTags: { a: linkAttributes },
   // Images only from the local emoji directory, as Owncast allows.
-  exclusiveFilter: (frame) => frame.tag === 'img' && !/^\/img\/emoji\//i.test(frame.attribs.src ?? ''),
+  exclusiveFilter: (frame) => frame.tag === 'img' && !isEmojiPath(frame.attribs.src ?? ''),
 };
+
+/**
+ * One path segment of an emoji image: letters, digits, `_`, `-` and dots, not starting with
+ * a dot — so never `.` or `..`, and no `%` (an encoded `..` or `/`), `\`, `?` or `#`.
+ */
+const EMOJI_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
+/**
+ * True when `src` is a plain path under `/img/emoji/`. The path is checked segment by segment
+ * rather than by prefix, so that `/img/emoji/../../api/admin/disconnect` (which a browser
+ * resolves to `/api/admin/disconnect`, a request sent with the viewer's credentials) and its
+ * percent-encoded forms are refused.
+ */
+export function isEmojiPath(src: string): boolean {
+  const segments = src.split('/');
+  if (segments.length < 4 || segments[0] !== '' || segments[1].toLowerCase() !== 'img' || segments[2].toLowerCase() !== 'emoji') return false;
+  return segments.slice(3).every((segment) => EMOJI_SEGMENT.test(segment));
+}
 
 let pagePolicy: sanitizeHtml.IOptions | undefined;
 const makePagePolicy = (): sanitizeHtml.IOptions => ({

@@ -10,10 +10,12 @@ import { BackgroundTasks } from './background.js';
 import { BroadcastStateStore } from './broadcast-state.js';
 import { BroadcastService } from './broadcasts.js';
 import { ClusterConnections } from './chat/cluster-connections.js';
-import { ChatHub, type ChatConnections } from './chat/hub.js';
+import { ChatHub, type ChatClient, type ChatConnections } from './chat/hub.js';
 import { MessageStore } from './chat/message-store.js';
 import { ChatService } from './chat/service.js';
+import { ChatEventTypes } from './constants.js';
 import { EmojiDirectory } from './emoji.js';
+import { renderChatBody } from './markdown.js';
 import { MetricsSampler } from './metrics.js';
 import type { OwncastConfig } from './plugin-config.js';
 import { SettingsStore } from './settings-store.js';
@@ -46,6 +48,7 @@ export class Owncast {
   readonly tasks: BackgroundTasks;
   private lastRetention = 0;
   private webConfigCache?: { revision: number; json: string };
+  private readonly welcomes = new Set<NodeJS.Timeout>();
   /** The custom emoji. */
   readonly emoji: EmojiDirectory;
   /** The `version` string of `/api/config`. */
@@ -141,6 +144,35 @@ export class Owncast {
     return owncast;
   }
 
+  /**
+   * Sends the welcome message (`/api/admin/config/welcomemessage`) to a client that just
+   * connected, `chat.welcomeDelayMs` later (Owncast waits 7 seconds "so people notice this
+   * message come in"), as a SYSTEM message from the server's name with Owncast's id
+   * `initial-message-1`. The message current at that moment is sent; none when it is empty
+   * or the client has left.
+   */
+  welcome(client: ChatClient): void {
+    const timer = setTimeout(() => {
+      this.welcomes.delete(timer);
+      const { welcomeMessage, name } = this.settings.settings;
+      if (welcomeMessage === '') return;
+      this.hub.send(client, {
+        author: name,
+        body: renderChatBody(welcomeMessage),
+        id: 'initial-message-1',
+        type: ChatEventTypes.SYSTEM,
+        visible: true,
+        timestamp: new Date().toISOString(),
+      });
+    }, this.ctx.config.chat.welcomeDelayMs);
+    timer.unref();
+    this.welcomes.add(timer);
+    client.socket.once('close', () => {
+      clearTimeout(timer);
+      this.welcomes.delete(timer);
+    });
+  }
+
   /** `/api/status`. */
   status(): StatusView {
     return statusView(this.state.current, this.connections.count(), this.settings.settings, this.ctx.config.versionNumber);
@@ -222,6 +254,8 @@ export class Owncast {
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
     this.hub.stopHeartbeat();
+    for (const timer of this.welcomes) clearTimeout(timer);
+    this.welcomes.clear();
     this.metrics.stop();
     await this.tasks.close();
     if (this.connections instanceof ClusterConnections) await this.connections.stop();

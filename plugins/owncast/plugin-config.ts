@@ -32,6 +32,8 @@ const configSchema = Type.Object({
     {
       name: Type.String({ default: 'Owncast' }),
       summary: Type.String({ default: 'This is brief summary of whom you are or what your stream is. You can edit this description in the admin.' }),
+      welcomeMessage: Type.String({ default: '', description: 'Markdown sent to each chat client as it connects (empty: none).' }),
+      chatDisabled: Type.Boolean({ default: false, description: 'Start with chat disabled.' }),
       streamTitle: Type.String({ default: '' }),
       logo: Type.String({ default: '/img/logo.svg' }),
       tags: Type.Array(Type.String(), { default: ['owncast', 'streaming'] }),
@@ -56,7 +58,8 @@ const configSchema = Type.Object({
     {
       corsOrigins: Type.Array(Type.String(), {
         default: ['*'],
-        description: "Origins the admin API's CORS headers are sent to: `*` reflects any origin (Owncast's behaviour); list origins to restrict it.",
+        description:
+          "Origins (`https://admin.example`) whose pages may call the admin API with the admin's credentials: each gets its origin and `Access-Control-Allow-Credentials: true`. `*` sends `Access-Control-Allow-Origin: *` without credentials, so no other page can use them.",
       }),
     },
     { default: {} },
@@ -73,6 +76,12 @@ const configSchema = Type.Object({
       pingIntervalMs: Type.Integer({ minimum: 100, default: 30000, description: 'How often the server sends PING (and checks that sockets are alive).' }),
       maxConnections: Type.Integer({ minimum: 1, default: 10000, description: 'Chat connections this process accepts.' }),
       trustForwardedFor: Type.Boolean({ default: false, description: 'Take client addresses from X-Forwarded-For (only behind a trusted proxy).' }),
+      welcomeDelayMs: Type.Integer({
+        minimum: 0,
+        maximum: 60000,
+        default: 7000,
+        description: "How long after a client connects the welcome message is sent (Owncast's 7 seconds, so that people notice it come in).",
+      }),
       presenceTtlMs: Type.Integer({
         minimum: 500,
         default: 15000,
@@ -121,14 +130,14 @@ export interface OwncastConfig {
   /** Initial values of the settings the admin API changes (each documented on {@link Settings}). */
   defaults: Pick<
     Settings,
-    'name' | 'summary' | 'streamTitle' | 'logo' | 'tags' | 'pageContent' | 'nsfw' | 'serverUrl' | 'ffmpegPath' | 'webServerPort' | 'rtmpServerPort' | 'latencyLevel' | 'videoCodec' | 'customStyles' | 'directoryEnabled'
+    'name' | 'summary' | 'welcomeMessage' | 'chatDisabled' | 'streamTitle' | 'logo' | 'tags' | 'pageContent' | 'nsfw' | 'serverUrl' | 'ffmpegPath' | 'webServerPort' | 'rtmpServerPort' | 'latencyLevel' | 'videoCodec' | 'customStyles' | 'directoryEnabled'
   > & {
     /** Output variants. */
     streamOutputVariants: OwncastDefaultVariant[];
   };
   /** Admin API settings. */
   admin: {
-    /** Origins that get the admin CORS headers (`*`: any). */
+    /** Origins whose pages may call the admin API with credentials (`*`: any origin, without credentials). */
     corsOrigins: string[];
   };
   /** Chat settings. */
@@ -153,6 +162,8 @@ export interface OwncastConfig {
     maxConnections: number;
     /** Trust `X-Forwarded-For`. */
     trustForwardedFor: boolean;
+    /** Delay of the welcome message after a client connects, ms. */
+    welcomeDelayMs: number;
     /** Several instances: how long an instance's presence lasts without renewal, ms. */
     presenceTtlMs: number;
     /** Delete messages older than this many days (0: keep). */

@@ -74,6 +74,7 @@ export const WebConfigSchema = Type.Object({
   version: Type.String(),
   streamTitle: Type.Optional(Type.String()),
   socialHandles: Type.Array(SocialHandleSchema),
+  chatDisabled: Type.Boolean(),
   externalActions: Type.Array(Type.Object({}, { additionalProperties: true })),
   customStyles: Type.String(),
 });
@@ -112,6 +113,7 @@ export const ServerConfigSchema = Type.Object({
   videoSettings: Type.Object({ videoQualityVariants: Type.Array(Type.Object({}, { additionalProperties: true })), latencyLevel: Type.Integer() }),
   videoCodec: Type.String(),
   yp: Type.Object({ enabled: Type.Boolean(), instanceUrl: Type.String() }),
+  chatDisabled: Type.Boolean(),
   externalActions: Type.Array(Type.Object({}, { additionalProperties: true })),
 });
 
@@ -149,3 +151,9 @@ export const WebhookSchema = Type.Object({
   timestamp: DateTime,
   lastUsed: NullableDateTime,
 });
+
+/** `/api/socialplatforms`: the known platforms by key. */
+export const SocialPlatformsSchema = Type.Record(Type.String(), Type.Object({ platform: Type.String(), icon: Type.String() }));
+
+/** `/api/video/variants`. */
+export const VideoVariantsSchema = Type.Array(Type.Object({ name: Type.String(), index: Type.Integer() }));

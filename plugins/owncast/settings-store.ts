@@ -13,11 +13,21 @@ import crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../src/index.js';
 import type { OwncastConfig } from './plugin-config.js';
-import { EMPTY_S3, type SettingKey, type Settings } from './settings.js';
+import { EMPTY_S3, type S3Settings, type SettingKey, type Settings } from './settings.js';
 
 interface SettingRow {
   key: string;
   value: string;
+}
+
+/** The stored external storage settings: the known keys only, each of its own type (else its empty value). */
+function storedS3(value: Record<string, unknown>): S3Settings {
+  const s3: S3Settings = { ...EMPTY_S3 };
+  for (const key of Object.keys(EMPTY_S3) as Array<keyof S3Settings>) {
+    const v = Object.hasOwn(value, key) ? value[key] : undefined;
+    if (typeof v === typeof EMPTY_S3[key]) (s3 as unknown as Record<string, unknown>)[key] = v;
+  }
+  return s3;
 }
 
 /** The settings of the instance. */
@@ -41,6 +51,8 @@ export class SettingsStore {
     return {
       name: d.name,
       summary: d.summary,
+      welcomeMessage: d.welcomeMessage,
+      chatDisabled: d.chatDisabled,
       streamTitle: d.streamTitle,
       logo: d.logo,
       tags: [...d.tags],
@@ -97,7 +109,7 @@ export class SettingsStore {
 
   /** Stores changed settings and applies them in memory at once. */
   async update(patch: Partial<Settings>): Promise<void> {
-    const entries = Object.entries(patch).filter(([key]) => key in this.current) as Array<[SettingKey, unknown]>;
+    const entries = Object.entries(patch).filter(([key]) => Object.hasOwn(this.current, key)) as Array<[SettingKey, unknown]>;
     if (entries.length === 0) return;
     const now = Date.now();
     const rows = entries.map(([key, value]) => ({ key, value: JSON.stringify(value), updated_at: now }));
@@ -127,7 +139,8 @@ export class SettingsStore {
   }
 
   private assign(target: Settings, key: string, raw: string): void {
-    if (!(key in target)) return;
+    // Own keys only: a row named `__proto__` or `constructor` is not a setting.
+    if (!Object.hasOwn(target, key)) return;
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -141,7 +154,7 @@ export class SettingsStore {
       this.ctx.logger.warn({ setting: key }, 'ignoring a stored setting of the wrong type');
       return;
     }
-    (target as unknown as Record<string, unknown>)[key] = key === 's3' ? { ...EMPTY_S3, ...(value as object) } : value;
+    (target as unknown as Record<string, unknown>)[key] = key === 's3' ? storedS3(value as Record<string, unknown>) : value;
   }
 
   private replace(next: Settings): void {

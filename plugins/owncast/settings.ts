@@ -78,6 +78,10 @@ export interface Settings {
   name: string;
   /** The server's summary. */
   summary: string;
+  /** Sent to each chat client as it connects ('' sends none). */
+  welcomeMessage: string;
+  /** Chat is off: messages are refused, and `/api/config` tells the web UI to hide the chat. */
+  chatDisabled: boolean;
   /** The current stream title ('' when none). */
   streamTitle: string;
   /** The logo path. */
@@ -182,6 +186,8 @@ export interface SetterDefinition {
   path: string;
   /** One line for the OpenAPI document. */
   summary: string;
+  /** More for the OpenAPI document, when one line is not enough. */
+  description?: string;
   /** The body schema (validated before `apply`). */
   body: TSchema;
   /** Checks the parsed body beyond its types and returns the settings to store; throws a 400 to refuse. */
@@ -251,6 +257,22 @@ export const SETTERS: readonly SetterDefinition[] = [
   { path: 'pagecontent', summary: 'Set the custom page content (markdown).', body: valueOf(Type.String()), apply: (b) => ({ pageContent: b.value }), message: 'changed' },
   { path: 'name', summary: 'Set the server name.', body: valueOf(Type.String()), apply: (b) => ({ name: nonBlank('value', b.value) }), message: 'changed' },
   { path: 'serversummary', summary: 'Set the server summary.', body: valueOf(Type.String()), apply: (b) => ({ summary: b.value }), message: 'changed' },
+  {
+    path: 'welcomemessage',
+    summary: 'Set the message sent to each chat client as it connects.',
+    description: 'Markdown, trimmed; an empty value sends none. It appears as `instanceDetails.welcomeMessage` in `/api/admin/serverconfig`.',
+    body: valueOf(Type.String()),
+    apply: (b: { value: string }) => ({ welcomeMessage: b.value.trim() }),
+    message: 'changed',
+  },
+  {
+    path: 'chat/disable',
+    summary: 'Disable or enable chat.',
+    description: 'While chat is disabled, chat messages are refused (integrations get 400) and `chatDisabled` is true in `/api/config` and `/api/admin/serverconfig`.',
+    body: valueOf(Type.Boolean()),
+    apply: (b: { value: boolean }) => ({ chatDisabled: b.value }),
+    message: 'chat disabled status updated',
+  },
   { path: 'logo', summary: 'Set the server logo path.', body: valueOf(Type.String()), apply: (b) => ({ logo: nonBlank('value', b.value) }), message: 'changed' },
   {
     path: 'tags',
@@ -280,7 +302,7 @@ export const SETTERS: readonly SetterDefinition[] = [
     summary: 'Enable the Owncast directory listing.',
     body: valueOf(Type.Boolean()),
     apply: (b) => ({ directoryEnabled: b.value }),
-    message: 'changed',
+    message: 'directory state changed',
   },
   {
     path: 'serverurl',
@@ -290,7 +312,7 @@ export const SETTERS: readonly SetterDefinition[] = [
       if (b.value !== '' && !isHttpUrl(b.value)) throw badRequest('value must be an http(s) URL');
       return { serverUrl: b.value };
     },
-    message: 'changed',
+    message: 'server url set',
   },
   {
     path: 'video/streamlatencylevel',
@@ -304,7 +326,7 @@ export const SETTERS: readonly SetterDefinition[] = [
     summary: 'Set the output variants of the stream.',
     body: valueOf(Type.Array(StreamQualityInput, { minItems: 1 })),
     apply: (b: { value: Array<Static<typeof StreamQualityInput>> }) => ({ streamOutputVariants: b.value.map(normalizeVariant) }),
-    message: 'changed',
+    message: 'stream output variants updated',
   },
   {
     path: 'video/codec',
@@ -314,7 +336,7 @@ export const SETTERS: readonly SetterDefinition[] = [
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(b.value)) throw badRequest('value must be a codec name such as libx264');
       return { videoCodec: b.value };
     },
-    message: 'changed',
+    message: 'video codec updated',
   },
   { path: 's3', summary: 'Set the external storage configuration.', body: valueOf(S3Input), apply: (b) => ({ s3: normalizeS3(b.value) }), message: 'storage configuration changed' },
   {
@@ -327,9 +349,9 @@ export const SETTERS: readonly SetterDefinition[] = [
       });
       return { socialHandles: b.value.map((h) => ({ platform: h.platform, url: h.url })) };
     },
-    message: 'changed',
+    message: 'social handles updated',
   },
-  { path: 'customstyles', summary: 'Set custom CSS for the web UI.', body: valueOf(Type.String()), apply: (b) => ({ customStyles: b.value }), message: 'changed' },
+  { path: 'customstyles', summary: 'Set custom CSS for the web UI.', body: valueOf(Type.String()), apply: (b) => ({ customStyles: b.value }), message: 'custom styles updated' },
 ];
 
 /** The external actions setter: its body is the array itself, without a `value` wrapper. */
@@ -353,5 +375,5 @@ export const EXTERNAL_ACTIONS_SETTER: SetterDefinition = {
       })),
     };
   },
-  message: 'changed',
+  message: 'external actions update',
 };

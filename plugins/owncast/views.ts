@@ -3,9 +3,10 @@
  * `/api/config`, `/api/status`, `/api/yp`, `/api/admin/status`, `/api/admin/serverconfig`.
  */
 import type { BroadcastState } from './broadcast-state.js';
-import { OWNCAST_API_VERSION, SOCIAL_PLATFORM_ICONS } from './constants.js';
+import { OWNCAST_API_VERSION, SOCIAL_PLATFORMS } from './constants.js';
 import { renderPageContent } from './markdown.js';
 import type { Settings, SocialHandle } from './settings.js';
+import { variantName } from './variants.js';
 
 /** `/api/status`. */
 export interface StatusView {
@@ -82,7 +83,7 @@ export function versionString(pluginVersion: string): string {
 
 function withIcons(handles: readonly SocialHandle[]): Array<SocialHandle & { icon?: string }> {
   return handles.map((h) => {
-    const icon = SOCIAL_PLATFORM_ICONS[h.platform.toLowerCase()];
+    const icon = SOCIAL_PLATFORMS.get(h.platform.toLowerCase())?.icon;
     return icon ? { ...h, icon } : { ...h };
   });
 }
@@ -99,6 +100,7 @@ export function webConfigView(settings: Settings, version: string): Record<strin
     version,
     ...(settings.streamTitle !== '' ? { streamTitle: settings.streamTitle } : {}),
     socialHandles: withIcons(settings.socialHandles),
+    chatDisabled: settings.chatDisabled,
     externalActions: settings.externalActions,
     customStyles: settings.customStyles,
   };
@@ -110,6 +112,7 @@ export function serverConfigView(settings: Settings, streamKey: string, version:
     instanceDetails: {
       name: settings.name,
       summary: settings.summary,
+      welcomeMessage: settings.welcomeMessage,
       logo: settings.logo,
       tags: settings.tags,
       nsfw: settings.nsfw,
@@ -124,9 +127,11 @@ export function serverConfigView(settings: Settings, streamKey: string, version:
     rtmpServerPort: settings.rtmpServerPort,
     streamKey,
     s3: settings.s3,
-    videoSettings: { videoQualityVariants: settings.streamOutputVariants, latencyLevel: settings.latencyLevel },
+    // Each variant with its display name, as Owncast lists them.
+    videoSettings: { videoQualityVariants: settings.streamOutputVariants.map((v) => ({ ...v, name: variantName(v) })), latencyLevel: settings.latencyLevel },
     videoCodec: settings.videoCodec,
     yp: { enabled: settings.directoryEnabled, instanceUrl: settings.serverUrl },
+    chatDisabled: settings.chatDisabled,
     externalActions: settings.externalActions,
   };
 }

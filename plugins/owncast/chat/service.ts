@@ -12,6 +12,7 @@ import { BroadcastStateStore } from '../broadcast-state.js';
 import { ChatEventTypes, type WebhookEvent } from '../constants.js';
 import { renderChatBody } from '../markdown.js';
 import type { OwncastConfig } from '../plugin-config.js';
+import { SettingsStore } from '../settings-store.js';
 import { WebhookService } from '../webhooks.js';
 import type { ChatClient } from './hub.js';
 import { MessageStore, newMessageId } from './message-store.js';
@@ -51,13 +52,23 @@ export class ChatService {
    * @param messages - the message store
    * @param webhooks - the webhooks
    * @param broadcast - the broadcast state (joins are announced only while online)
+   * @param settings - the settings (chat can be disabled)
    */
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext<OwncastConfig>,
     private readonly messages: MessageStore,
     private readonly webhooks: WebhookService,
     private readonly broadcast: BroadcastStateStore,
+    private readonly settings: SettingsStore,
   ) {}
+
+  /**
+   * True while an admin has disabled chat (`/api/admin/config/chat/disable`): chat messages
+   * from clients and integrations, and the server's own chat actions, are not sent.
+   */
+  get disabled(): boolean {
+    return this.settings.settings.chatDisabled;
+  }
 
   /** Renders and stores a message, with its webhook deliveries, in `trx`. Call {@link ChatService.publish} after commit. */
   async record(input: PostInput, trx: Knex.Transaction): Promise<StoredChatMessage> {
@@ -85,8 +96,9 @@ export class ChatService {
     this.ctx.events.emit('owncast.chat.frame', { frame, ...(messageId ? { messageId } : {}), origin: this.ctx.instanceId }, { cluster: true });
   }
 
-  /** Sends a chat action that is not stored (Owncast's ephemeral system actions). */
+  /** Sends a chat action that is not stored (Owncast's ephemeral system actions); none while chat is disabled. */
   announceAction(author: string, markdown: string): void {
+    if (this.disabled) return;
     this.frame({ id: newMessageId(), author, body: renderChatBody(markdown), type: ChatEventTypes.CHAT_ACTION, visible: true, timestamp: new Date().toISOString() });
   }
 
@@ -152,6 +164,11 @@ export class ChatService {
   }
 
   private async receiveChat(client: ChatClient, frame: Record<string, unknown>): Promise<void> {
+    if (this.disabled) {
+      // As Owncast: a message sent while chat is disabled is dropped.
+      this.ctx.logger.debug({ client: client.id }, 'ignoring a chat message: chat is disabled');
+      return;
+    }
     const body = typeof frame.body === 'string' ? frame.body.trim() : '';
     if (body === '' || body.length > this.ctx.config.chat.maxMessageLength) {
       this.ctx.logger.debug({ client: client.id }, 'ignoring an empty or too long chat message');

@@ -20,6 +20,7 @@ export function adminConfigRoutes(kit: RouteKit): void {
       {
         path: `/api/admin/config/${setter.path}`,
         summary: setter.summary,
+        ...(setter.description ? { description: setter.description } : {}),
         tags: ['Admin'],
         auth: kit.admin,
         body: setter.body,

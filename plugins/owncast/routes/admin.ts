@@ -19,7 +19,7 @@ import { badRequest, failed, ok } from '../wire.js';
 import type { RouteKit } from './kit.js';
 
 /** Logrus level names, as Owncast's log endpoints show them. */
-const LEVELS: Record<string, string> = { warn: 'warning' };
+const LEVELS: ReadonlyMap<string, string> = new Map([['warn', 'warning']]);
 
 /** The body of a visibility update. */
 export const VisibilityBody = Type.Object({
@@ -98,7 +98,7 @@ export function adminRoutes(kit: RouteKit): void {
   });
 
   const logs = (minLevel: string) => () =>
-    ctx.logs.entries(minLevel).map((e) => ({ message: e.message, level: LEVELS[e.level] ?? e.level, time: e.time.toISOString() }));
+    ctx.logs.entries(minLevel).map((e) => ({ message: e.message, level: LEVELS.get(e.level) ?? e.level, time: e.time.toISOString() }));
   kit.add({ method: 'GET', path: '/api/admin/logs', summary: 'Return recent log entries', tags, auth, responses: { 200: Type.Array(LogEntrySchema) }, handler: logs('trace') });
   kit.add({
     method: 'GET',

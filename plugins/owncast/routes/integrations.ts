@@ -26,6 +26,11 @@ export function integrationRoutes(kit: RouteKit): void {
     if (value.length > ctx.config.chat.maxMessageLength) throw badRequest(`${what} is longer than ${ctx.config.chat.maxMessageLength} characters`);
     return value.trim();
   };
+  // Owncast drops chat messages while chat is disabled and still answers "sent"; here the
+  // integration is told (docs/compat/owncast.md).
+  const chatOpen = (): void => {
+    if (owncast.chat.disabled) throw badRequest('chat is disabled');
+  };
   const name = (value: string): string => {
     const n = value.trim();
     if (n.length > ctx.config.chat.maxNameLength) throw badRequest(`the user name is longer than ${ctx.config.chat.maxNameLength} characters`);
@@ -58,6 +63,7 @@ export function integrationRoutes(kit: RouteKit): void {
       body: Type.Object({ user: Type.Optional(Type.String()), author: Type.Optional(Type.String()), body: Type.String() }),
       responses: sent,
       handler: async ({ body }) => {
+        chatOpen();
         const b = body as { user?: string; author?: string; body: string };
         const author = name(b.user ?? b.author ?? '');
         if (author === '') throw badRequest('user is required');
@@ -77,6 +83,7 @@ export function integrationRoutes(kit: RouteKit): void {
       body: Type.Object({ body: Type.String() }),
       responses: sent,
       handler: async ({ body }) => {
+        chatOpen();
         const message = text((body as { body: string }).body, 'body');
         await owncast.chat.post({ type: ChatEventTypes.SYSTEM, author: owncast.settings.settings.name, body: message });
         return ok('sent');
@@ -95,6 +102,7 @@ export function integrationRoutes(kit: RouteKit): void {
       body: Type.Object({ body: Type.String(), author: Type.Optional(Type.String()) }),
       responses: sent,
       handler: async ({ body }) => {
+        chatOpen();
         const b = body as { body: string; author?: string };
         const action = text(b.body, 'body');
         const author = b.author === undefined ? '' : name(b.author);

@@ -10,6 +10,7 @@ import {
   httpBasic,
   joinPath,
   safeEqual,
+  Type,
   type AuthStrategy,
   type PluginContext,
   type RouteDefinition,
@@ -33,6 +34,8 @@ export class RouteKit {
   /** Admin auth: HTTP Basic, `admin` and the current stream key. */
   readonly admin: AuthStrategy;
   private readonly scoped = new Map<string, AuthStrategy>();
+  /** The 401 each strategy answers, for the OpenAPI document. */
+  private readonly refusals = new Map<AuthStrategy, { description: string; contentType: string; schema: TSchema }>();
 
   /**
    * @param ctx - the plugin's context
@@ -54,6 +57,11 @@ export class RouteKit {
       },
       fail: () => new HttpError(401, 'Unauthorized', { code: PLAIN_TEXT_ERROR, headers: { 'WWW-Authenticate': challenge } }),
     });
+    this.refusals.set(this.admin, {
+      description: 'Missing or wrong admin credentials (user `admin`, the stream key as password); with a `WWW-Authenticate: Basic` challenge.',
+      contentType: 'text/plain',
+      schema: Type.Literal('Unauthorized'),
+    });
   }
 
   /** Integration auth: a Bearer access token holding `scope` (exact match). */
@@ -66,13 +74,24 @@ export class RouteKit {
         fail: () => new HttpError(401, 'invalid access token', { code: PLAIN_TEXT_ERROR }),
       });
       this.scoped.set(scope, strategy);
+      this.refusals.set(strategy, {
+        description: `Missing or unknown access token, or one without the ${scope} scope.`,
+        contentType: 'text/plain',
+        schema: Type.Literal('invalid access token'),
+      });
     }
     return strategy;
   }
 
-  /** Declares a route. */
+  /**
+   * Declares a route. A route with auth documents the 401 its strategy answers (plain text,
+   * as Owncast) unless it declares its own.
+   */
   add(route: AnyRoute): void {
-    this.ctx.routes.add(route as never);
+    const strategies = route.auth === undefined ? [] : Array.isArray(route.auth) ? route.auth : [route.auth];
+    const refusal = strategies.map((s) => this.refusals.get(s)).find((r) => r !== undefined);
+    const responses = refusal && !route.responses?.[401] ? { ...route.responses, 401: refusal } : route.responses;
+    this.ctx.routes.add({ ...route, responses } as never);
   }
 
   /**

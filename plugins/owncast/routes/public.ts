@@ -1,6 +1,11 @@
-/** The public endpoints: configuration, status, chat history, directory details, emoji. */
+/**
+ * The public endpoints: configuration, status, chat history, directory details, emoji, the
+ * known social platforms and the video variants.
+ */
 import { reply, Type } from '../../../src/index.js';
-import { ChatMessagesSchema, EmojiSchema, ErrorSchema, StatusSchema, WebConfigSchema, YpSchema } from '../schemas.js';
+import { SOCIAL_PLATFORMS } from '../constants.js';
+import { ChatMessagesSchema, EmojiSchema, ErrorSchema, SocialPlatformsSchema, StatusSchema, VideoVariantsSchema, WebConfigSchema, YpSchema } from '../schemas.js';
+import { variantsView } from '../variants.js';
 import { ypView } from '../views.js';
 import type { RouteKit } from './kit.js';
 
@@ -75,5 +80,30 @@ export function publicRoutes(kit: RouteKit): void {
     tags: ['Chat'],
     responses: { 200: Type.Array(EmojiSchema) },
     handler: () => owncast.emoji.list(),
+  });
+
+  // The same for every request: built once.
+  const platforms = JSON.stringify(Object.fromEntries(SOCIAL_PLATFORMS));
+  kit.add({
+    method: 'GET',
+    path: '/api/socialplatforms',
+    summary: 'Social platforms',
+    description: 'Every social platform the web interface has an icon for, by the key a social handle names (`github`), sorted by key.',
+    tags,
+    responses: { 200: SocialPlatformsSchema },
+    handler: ({ res }) => {
+      res.type('application/json').send(platforms);
+      return undefined;
+    },
+  });
+
+  kit.add({
+    method: 'GET',
+    path: '/api/video/variants',
+    summary: 'Video variants',
+    description: "The output variants of the stream, for the player's quality menu: each one's name and index (its HLS stream), highest video bitrate first.",
+    tags: ['Video'],
+    responses: { 200: VideoVariantsSchema },
+    handler: () => variantsView(owncast.settings.settings.streamOutputVariants),
   });
 }

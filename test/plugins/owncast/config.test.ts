@@ -68,8 +68,8 @@ for (const kind of databaseKinds()) {
       await set('pagecontent', pageContent);
       await set('tags', tags);
       await set('video/streamlatencylevel', latencyLevel, 'set stream latency');
-      await set('video/streamoutputvariants', [variant]);
-      await set('socialhandles', socialHandles);
+      await set('video/streamoutputvariants', [variant], 'stream output variants updated');
+      await set('socialhandles', socialHandles, 'social handles updated');
       await set('s3', s3, 'storage configuration changed');
 
       const web = await getJson(sb, '/api/config', {});
@@ -147,7 +147,7 @@ for (const kind of databaseKinds()) {
     t.test('external actions take the array itself', async (t) => {
       const actions = [{ url: 'https://tips.example/me', title: 'Tip me', description: 'Thanks', color: '#ff0000', openExternally: true }];
       const res = await post(sb, '/api/admin/config/externalactions', actions, admin);
-      t.same(await res.json(), { success: true, message: 'changed' });
+      t.same(await res.json(), { success: true, message: 'external actions update' }, "Owncast's message");
       t.strictSame((await getJson(sb, '/api/config', {})).externalActions, actions);
     });
 
@@ -203,11 +203,11 @@ for (const kind of databaseKinds()) {
       }
       const preflight = await sb.fetch('/api/admin/serverconfig', { method: 'OPTIONS', headers: { origin: 'https://admin.example' } });
       t.equal(preflight.status, 200, 'admin OPTIONS answers 200 before auth');
-      t.equal(preflight.headers.get('access-control-allow-origin'), 'https://admin.example');
-      t.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+      t.equal(preflight.headers.get('access-control-allow-origin'), '*', 'the default `*` means `*`');
+      t.equal(preflight.headers.get('access-control-allow-credentials'), null, '… without credentials');
       t.equal(preflight.headers.get('access-control-allow-headers'), 'Origin, X-Requested-With, Content-Type, Accept, Authorization');
       const withOrigin = await sb.fetch('/api/admin/status', { headers: { ...admin, origin: 'https://admin.example' } });
-      t.equal(withOrigin.headers.get('access-control-allow-origin'), 'https://admin.example');
+      t.equal(withOrigin.headers.get('access-control-allow-origin'), '*');
       const integration = await sb.fetch('/api/integrations/chat', { method: 'OPTIONS' });
       t.equal(integration.status, 204);
       t.equal(integration.headers.get('access-control-allow-origin'), '*');
@@ -278,6 +278,7 @@ for (const kind of databaseKinds()) {
     t.equal(cors.headers.get('access-control-allow-origin'), null, 'restricted CORS origins are honoured');
     const allowed = await first.fetch('/api/admin/status', { method: 'OPTIONS', headers: { origin: 'https://admin.example' } });
     t.equal(allowed.headers.get('access-control-allow-origin'), 'https://admin.example');
+    t.equal(allowed.headers.get('access-control-allow-credentials'), 'true', 'a listed origin may send credentials');
     t.same(await getJson(first, '/api/emoji', {}), [
       { name: 'nicolas_cage_party', emoji: '/img/emoji/nicolas_cage_party.gif' },
       { name: 'parrot', emoji: '/img/emoji/parrot.gif' },

@@ -1,9 +1,12 @@
 /**
  * `switchboard redball …`: API key management.
  *
- * - `apikey create [--name <label>]` prints a new key once; only its hash is stored.
- * - `apikey list` shows the stored keys' ids, labels, creation dates and fingerprints —
- *   never a key.
+ * - `apikey create [--name <label>] [--json]` prints a new key once, alone on standard output
+ *   (`KEY=$(switchboard redball apikey create)` captures exactly the key; the sentence for the
+ *   person goes to standard error), or `{"id", "name", "key"}` with `--json`; only its hash
+ *   is stored.
+ * - `apikey list [--json]` shows the stored keys' ids, labels, creation dates and
+ *   fingerprints — never a key.
  * - `apikey revoke <id>` deletes a stored key (running servers stop accepting it at once on
  *   PostgreSQL, within `apiKeyCacheMs` (1 s by default) on SQLite).
  */
@@ -16,9 +19,10 @@ export function redballCli(command: Command, session: CliSession<{ apiKeys: stri
   const apikey = command.command('apikey').description('manage the API keys of redball\'s API (the apikey parameter)');
   apikey
     .command('create')
-    .description('create an API key and print it (it is shown only this once)')
+    .description('create an API key and print it on standard output, alone (it is shown only this once): KEY=$(switchboard redball apikey create)')
     .option('-n, --name <label>', 'a label to recognise the key by', '')
-    .action((options: { name: string }) =>
+    .option('--json', 'print {"id", "name", "key"} as JSON instead of the bare key')
+    .action((options: { name: string; json?: boolean }) =>
       session.run(async (ctx) => {
         const label = options.name.trim();
         if (label.length > 200) {
@@ -26,18 +30,24 @@ export function redballCli(command: Command, session: CliSession<{ apiKeys: stri
           return 2;
         }
         const { id, key } = await ctx.container.resolve(ApiKeyStore).create(label);
-        session.out(`API key ${id}${label ? ` (${label})` : ''} created. Store it now; it cannot be shown again:`);
-        session.out(key);
+        // Standard output carries only what a script captures; the sentence is for the person.
+        session.out(options.json ? JSON.stringify({ id, name: label, key }) : key);
+        session.err(`API key ${id}${label ? ` (${label})` : ''} created. Store it now; it cannot be shown again.`);
         return 0;
       }),
     );
   apikey
     .command('list')
     .description('list the stored API keys (ids, labels, dates; never the keys)')
-    .action(() =>
+    .option('--json', 'print {"keys": [{"id", "name", "createdAt", "fingerprint"}], "configured": <number>} as JSON')
+    .action((options: { json?: boolean }) =>
       session.run(async (ctx) => {
         const keys = await ctx.container.resolve(ApiKeyStore).list();
         const configured = ctx.config.apiKeys.length;
+        if (options.json) {
+          session.out(JSON.stringify({ keys, configured }));
+          return 0;
+        }
         if (keys.length === 0) session.out('No stored API keys.');
         else {
           const rows = [['ID', 'NAME', 'CREATED', 'FINGERPRINT'], ...keys.map((k) => [String(k.id), k.name, k.createdAt, k.fingerprint])];

@@ -164,6 +164,10 @@ for (const kind of databaseKinds()) {
     t.equal(start.code, 0, start.err.join('\n'));
     t.match(start.out[0], /^stream started at \d{4}-/);
     await until(async () => (await getJson(sb, '/api/status', {})).online === true, 5000, 'the server sees the CLI broadcast');
+    // The viewer connected before the stream started counts toward the peaks at once.
+    await until(async () => (await getJson(sb, '/api/status', {})).sessionMaxViewerCount === 1, 5000, 'the peaks count the viewer already there');
+    t.match(await getJson(sb, '/api/status', {}), { viewerCount: 1, sessionMaxViewerCount: 1, overallMaxViewerCount: 1 });
+    t.match(await getJson(sb, '/api/admin/status'), { sessionPeakViewerCount: 1, overallPeakViewerCount: 1 });
     t.match((await getJson(sb, '/api/admin/status')).broadcaster, { remoteAddr: '127.0.0.1', streamDetails: { width: 1920, height: 1080, frameRate: 60, videoCodec: 'H.264', encoder: 'ffmpeg' } });
     t.match(await viewer.next((f) => f.type === 'STREAM_STARTED'), { body: '<p>Stay tuned, the stream is <strong>starting</strong>!</p>' }, "the server relays the CLI's chat message to its clients");
     await receiver.waitFor(1);
@@ -188,6 +192,15 @@ for (const kind of databaseKinds()) {
     const token = created.out[0];
     t.match(token, /^[A-Za-z0-9_-]{43}=$/);
     t.same(created.err, ["created token 'cli bot' with scopes CAN_SEND_SYSTEM_MESSAGES, HAS_ADMIN_ACCESS"]);
+    t.equal(created.out.length, 1, 'only the token on standard output');
+    const asJson = await cli(['owncast', 'token', 'create', '--name', 'json bot', '--scope', 'CAN_SEND_MESSAGES', '--json'], configFile);
+    t.equal(asJson.code, 0);
+    const structured = JSON.parse(asJson.out.join('\n')) as { token: string; name: string; scopes: string[]; timestamp: string };
+    t.match(structured, { name: 'json bot', scopes: ['CAN_SEND_MESSAGES'], timestamp: ISO });
+    t.match(structured.token, /^[A-Za-z0-9_-]{43}=$/);
+    t.same(Object.keys(structured).sort(), ['name', 'scopes', 'timestamp', 'token']);
+    t.same(asJson.err, ["created token 'json bot' with scopes CAN_SEND_MESSAGES"], 'the sentence for people on standard error');
+    t.equal((await cli(['owncast', 'token', 'delete', structured.token], configFile)).code, 0);
     t.same(await (await post(sb, '/api/integrations/chat/system', { body: 'hello from the CLI token' }, bearer(token))).json(), { success: true, message: 'sent' });
     const listed = await cli(['owncast', 'token', 'list'], configFile);
     t.equal(listed.out.length, 1);

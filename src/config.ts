@@ -4,6 +4,7 @@
  */
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { configProblems } from './config-problems.js';
 import { ErrorCodes, SwitchboardError } from './errors.js';
 import { unsafeKeyIn } from './unsafe-keys.js';
 
@@ -33,41 +34,31 @@ export function closeObjects<T extends TSchema>(schema: T): T {
 
 /**
  * Validates a configuration value against a schema: applies defaults, rejects unknown keys,
- * wrong types, and the keys `__proto__`, `constructor` and `prototype` at any depth. Throws `SWB_ERR_INVALID_CONFIG` whose message starts with
- * `Invalid config for <label>:` and names every offending key.
+ * wrong types, and the keys `__proto__`, `constructor` and `prototype` at any depth. Throws
+ * `SWB_ERR_INVALID_CONFIG` whose message is one line per problem, each naming the full key
+ * (prefixed with `at`, e.g. `plugins.anope`) and what it expects (see {@link configProblems}).
  */
-export function validateConfig<T>(label: string, schema: TSchema, raw: unknown, pluginId?: string): T {
+export function validateConfig<T>(at: string, schema: TSchema, raw: unknown, pluginId?: string): T {
   const unsafe = unsafeKeyIn(raw);
-  if (unsafe !== undefined) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for ${label}: key '${unsafe}' is not allowed (every JavaScript object inherits a property of that name)`, { pluginId });
+  if (unsafe !== undefined) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `${at ? `${at}.` : ''}${unsafe}: not allowed (every JavaScript object inherits a property of that name)`, { pluginId });
   const closed = closeObjects(schema);
   const value = Value.Default(closed, Value.Clone(raw ?? {}));
   // Checked once, so interpreted: compiling a validator costs more than it would save.
   if (Value.Check(closed, value)) return value as T;
-  const problems: string[] = [];
-  for (const e of Value.Errors(closed, value)) {
-    if (e.keyword === 'boolean' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
-    const params = e.params as { requiredProperties?: string[]; additionalProperties?: string[] };
-    const at = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    if (params.additionalProperties) {
-      for (const key of params.additionalProperties) problems.push(`unknown key '${at ? `${at}.` : ''}${key}'`);
-    } else if (params.requiredProperties) {
-      for (const key of params.requiredProperties) problems.push(`missing key '${at ? `${at}.` : ''}${key}'`);
-    } else problems.push(`key '${at || '(root)'}' ${e.message}`);
-  }
-  if (problems.length === 0) problems.push('it does not match its schema');
-  throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for ${label}: ${[...new Set(problems)].join('; ')}`, { pluginId });
+  throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, configProblems(closed, value, at).join('\n'), { pluginId });
 }
 
 /**
- * Validates a plugin's raw config with {@link validateConfig}; the error names the plugin.
- * A plugin without a config schema accepts no configuration.
+ * Validates a plugin's raw config with {@link validateConfig}; the keys are named as the
+ * standalone server's config file spells them (`plugins.<id>.<key>`). A plugin without a
+ * config schema accepts no configuration.
  */
 export function validatePluginConfig<T>(pluginId: string, schema: TSchema | undefined, raw: unknown): T {
   if (!schema) {
     if (raw !== undefined && !(typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)) {
-      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for plugin '${pluginId}': it takes no configuration`, { pluginId });
+      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `plugins.${pluginId}: takes no configuration`, { pluginId });
     }
     return {} as T;
   }
-  return validateConfig<T>(`plugin '${pluginId}'`, schema, raw, pluginId);
+  return validateConfig<T>(`plugins.${pluginId}`, schema, raw, pluginId);
 }

@@ -9,6 +9,7 @@ export { definePlugin, Tokens, type PluginDescriptor, type PluginEntry, type Plu
 export { addPluginCommands, processOutput, type CliOutput, type PluginCommandOptions } from './cli.js';
 export { SwitchboardError, ErrorCodes, isSwitchboardError, type ErrorCode } from './errors.js';
 export { validateConfig, validatePluginConfig, closeObjects } from './config.js';
+export { configProblems } from './config-problems.js';
 export { orderPlugins, type GraphNode } from './graph.js';
 
 export { openDatabase, configFromUrl, SQLITE_BUSY_TIMEOUT_MS, type DatabaseOption, type OpenedDatabase } from './db/database.js';

@@ -30,7 +30,7 @@ import { validatePluginConfig } from './config.js';
 import { openDatabase, type DatabaseOption } from './db/database.js';
 import { dialectOf, type Dialect } from './db/dialect.js';
 import { runMigrations } from './db/migrations.js';
-import { ErrorCodes, SwitchboardError } from './errors.js';
+import { ErrorCodes, isSwitchboardError, SwitchboardError } from './errors.js';
 import { EventBus } from './events.js';
 import { orderPlugins } from './graph.js';
 import type { IdentityResolver } from './http/auth/strategy.js';
@@ -279,9 +279,19 @@ export class Kernel {
     this.ordered = orderPlugins(this.records.map((r) => ({ ...r, id: r.descriptor.id, dependsOn: r.descriptor.dependsOn }))).map(
       (n) => this.records.find((r) => r.descriptor.id === n.id)!,
     );
+    // Every plugin's config is checked before the first error is thrown, so one error lists
+    // every problem (one line each).
+    const invalid: SwitchboardError[] = [];
     for (const record of this.ordered) {
-      record.config = validatePluginConfig(record.descriptor.id, record.descriptor.config, record.rawConfig);
+      try {
+        record.config = validatePluginConfig(record.descriptor.id, record.descriptor.config, record.rawConfig);
+      } catch (err) {
+        if (!isSwitchboardError(err, ErrorCodes.INVALID_CONFIG)) throw err;
+        invalid.push(err);
+      }
     }
+    if (invalid.length === 1) throw invalid[0];
+    if (invalid.length > 1) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, invalid.map((e) => e.message).join('\n'));
     const opened = openDatabase(this.options.database);
     this.knexHandle = opened.knex;
     this.ownsDatabase = opened.owned;

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { Kernel, SwitchboardError, ErrorCodes, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
@@ -32,7 +32,11 @@ export interface Standalone {
   kernel: Kernel;
   /** The HTTP server. */
   server: http.Server;
-  /** Listens, then starts the kernel; resolves to the URL it serves on. */
+  /**
+   * Starts the kernel (every plugin), then listens; resolves to the URL it serves on. The
+   * server accepts no connection before every plugin has started, so no client ever sees
+   * a half-started server.
+   */
   start(): Promise<string>;
   /** Stops gracefully: no new connections, in-flight requests drained, kernel stopped. Idempotent. */
   stop(): Promise<void>;
@@ -41,10 +45,10 @@ export interface Standalone {
 /** The plugin entries the config enables, each with its mount and config. */
 export function enabledPlugins(config: StandaloneConfig, available: readonly PluginDescriptor<any>[]): PluginEntry<any>[] {
   const known = new Set(available.map((p) => p.id));
-  for (const id of Object.keys(config.plugins)) {
-    if (!known.has(id)) {
-      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for switchboard: unknown key 'plugins.${id}' (known plugins: ${[...known].join(', ') || 'none'})`);
-    }
+  const unknown = Object.keys(config.plugins).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    const list = [...known].join(', ') || 'none';
+    throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, unknown.map((id) => `plugins.${id}: unknown plugin (known: ${list})`).join('\n'));
   }
   return available
     .filter((p) => config.plugins[p.id]?.enabled !== false)
@@ -109,18 +113,21 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
     kernel,
     server,
     async start() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.server.port, config.server.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      // Registered last, after every route (the kernel's, this file's, any added to `app`
+      // before start), so they only see what nothing else answered.
+      app.use(notFound);
+      app.use(errorAnswer);
+      await kernel.start();
       try {
-        await kernel.start();
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(config.server.port, config.server.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
       } catch (err) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await kernel.stop();
         throw err;
       }
       const { address, port } = server.address() as AddressInfo;
@@ -139,3 +146,19 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
     },
   };
 }
+
+/** A path no plugin and no server route answers: a JSON 404, never Express's HTML page. */
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'Not Found' });
+};
+
+/**
+ * An error no plugin answered (a malformed URL outside every plugin, say): its status and
+ * the standard reason phrase as JSON, never Express's HTML page, the exception's text or a stack.
+ */
+const errorAnswer: ErrorRequestHandler = (err: { status?: unknown; statusCode?: unknown }, _req, res, next) => {
+  if (res.headersSent) return next(err);
+  const given = Number(err?.status ?? err?.statusCode);
+  const status = Number.isInteger(given) && given >= 400 && given <= 599 ? given : 500;
+  res.status(status).json({ error: http.STATUS_CODES[status] ?? 'Error' });
+};

@@ -2,7 +2,7 @@
  * The standalone server's configuration: a YAML or JSON file (from `SWITCHBOARD_CONFIG`,
  * else `./switchboard.config.yaml` if present, else defaults), with `PORT`, `HOST` and
  * `DATABASE_URL` from the environment taking precedence. Invalid configuration stops
- * startup with a message naming the key.
+ * startup with one line per problem, each naming the full key and what it expects.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,22 +67,23 @@ export function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env, expli
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Cannot read config file '${file}': ${(err as Error).message}`);
+      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     try {
       raw = (path.extname(file) === '.json' ? JSON.parse(text) : YAML.parse(text)) ?? {};
     } catch (err) {
-      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Config file '${file}' is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+      const first = (err as Error).message.split('\n')[0];
+      throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `${file}: not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${first}`);
     }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Config file '${file}' must hold a mapping`);
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `${file}: must hold a mapping of keys to values`);
   }
   raw = structuredClone(raw);
-  if (env.PORT !== undefined) {
-    if (!/^\d+$/.test(env.PORT)) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `Invalid config for switchboard: environment PORT '${env.PORT}' is not a port number`);
+  if (env.PORT) {
+    if (!/^\d{1,5}$/.test(env.PORT)) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, `server.port (from the environment's PORT): must be an integer from 0 to 65535`);
     raw.server = { ...raw.server, port: Number(env.PORT) };
   }
   if (env.HOST) raw.server = { ...raw.server, host: env.HOST };
   if (env.DATABASE_URL) raw.database = { ...raw.database, url: env.DATABASE_URL };
-  const config = validateConfig<StandaloneConfig>(`switchboard${file ? ` (${file})` : ''}`, StandaloneConfigSchema, raw);
+  const config = validateConfig<StandaloneConfig>('', StandaloneConfigSchema, raw);
   return { config, file };
 }

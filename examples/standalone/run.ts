@@ -6,7 +6,10 @@
 import { loadStandaloneConfig } from './config.js';
 import { createStandalone } from './app.js';
 
-/** Loads the config, starts the server, and stops it on SIGINT/SIGTERM. Exits 1 on a startup error. */
+/**
+ * Loads the config, starts every plugin, then listens, and stops on SIGINT/SIGTERM. Exits 1
+ * on a startup error, with one `switchboard: …` line per problem on stderr.
+ */
 export async function runStandalone(configFile?: string): Promise<void> {
   let standalone;
   try {
@@ -15,7 +18,8 @@ export async function runStandalone(configFile?: string): Promise<void> {
     const url = await standalone.start();
     process.stdout.write(`Switchboard listening on ${url}${file ? ` (config: ${file})` : ''}\n`);
   } catch (err) {
-    process.stderr.write(`switchboard: ${(err as Error).message}\n`);
+    // One line per problem (a config error may list several), never a stack.
+    for (const line of (err as Error).message.split('\n')) process.stderr.write(`switchboard: ${line}\n`);
     await standalone?.stop().catch(() => undefined);
     process.exit(1);
   }

@@ -19,6 +19,7 @@
  * configuration since 0.17 (a module may be written with an empty value: `hello:`).
  */
 import { Type, type Static, type TSchema } from '../../src/index.js';
+import { headerTokenSchema } from './header-token.js';
 
 /** A module section: name → configuration (or nothing). */
 function moduleSection(description: string, defaults: Record<string, Record<string, unknown>>) {
@@ -34,11 +35,11 @@ const webSchema = Type.Object(
     port: Type.Optional(Type.Integer({ description: 'Accepted for compatibility; the host server decides where it listens.' })),
     ssl: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Accepted for compatibility; TLS is the host\'s.' })),
     'base-url': Type.Optional(Type.String({ description: 'Accepted for compatibility.' })),
-    'webhook-token': Type.Optional(Type.String({ minLength: 1, description: 'When set, webhook skills need `Authorization: Bearer <token>`.' })),
+    'webhook-token': Type.Optional(headerTokenSchema('When set, webhook skills need `Authorization: Bearer <token>` (the token is everything after `Bearer `, spaces included).')),
     'command-center': Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Serve the command center (module listing and PATCH).' }),
-        token: Type.Optional(Type.String({ minLength: 1, description: 'Required when enabled: the exact `Authorization` header value.' })),
+        token: Type.Optional(headerTokenSchema('Required when enabled: the exact `Authorization` header value.')),
         'excluded-keys': Type.Array(Type.String(), { default: [], description: 'More config keys to hide from the command center.' }),
       },
       { default: {} },

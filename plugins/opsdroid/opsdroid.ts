@@ -310,27 +310,28 @@ export class Opsdroid implements ResponseSink {
 
   /** Checks a module's configuration against its schema; throws a {@link ModuleConfigError}. */
   private validateModule(type: ModuleType, name: string, config: ModuleConfig): void {
-    const label = `${type} '${name}'`;
+    const at = ''; // keys are named from the module's configuration
     try {
       switch (type) {
         case 'connectors':
-          validateConfig(label, this.options.connectors.get(name)!.schema, config);
+          validateConfig(at, this.options.connectors.get(name)!.schema, config);
           break;
         case 'databases':
-          validateConfig(label, this.options.databases.get(name)!.schema, config);
+          validateConfig(at, this.options.databases.get(name)!.schema, config);
           break;
         case 'parsers':
-          validateConfig(label, ParserConfigSchema, config);
+          validateConfig(at, ParserConfigSchema, config);
           break;
         case 'skills': {
-          validateConfig(label, EnabledSchema, config);
+          validateConfig(at, EnabledSchema, config);
           const schema = this.options.skills.get(name)!.config;
-          if (schema) validateConfig(label, schema, Object.fromEntries(Object.entries(config).filter(([k]) => !GENERIC_KEYS.has(k))));
+          if (schema) validateConfig(at, schema, Object.fromEntries(Object.entries(config).filter(([k]) => !GENERIC_KEYS.has(k))));
           break;
         }
       }
     } catch (err) {
-      throw new ModuleConfigError((err as Error).message);
+      // One line per problem from validateConfig; the answer is one line of text.
+      throw new ModuleConfigError(`Invalid config for ${type} '${name}': ${(err as Error).message.split('\n').join('; ')}`);
     }
   }
 

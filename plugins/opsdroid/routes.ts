@@ -8,6 +8,7 @@
 import { HttpError, reply, safeEqual, staticToken, Type, type PluginContext, type RequestHook } from '../../src/index.js';
 import type { OpsdroidConfig } from './config.js';
 import { corsHook } from './cors.js';
+import { bearerTokenOf } from './header-token.js';
 import { WebhookRequest, WebhookResponse } from './events.js';
 import type { ModuleType } from './modules.js';
 import { ModuleConfigError, ModuleNotFoundError, type Opsdroid } from './opsdroid.js';
@@ -105,7 +106,7 @@ export function declareRoutes(ctx: PluginContext<OpsdroidConfig>, runtime: Opsdr
     method: 'POST',
     path: '/skill/:skill/:webhook',
     summary: 'Call a webhook skill',
-    description: 'When `web.webhook-token` is set, `Authorization: Bearer <token>` is required (403 otherwise). The skill may answer the request itself.',
+    description: 'When `web.webhook-token` is set, `Authorization: Bearer <token>` is required, the token being everything after `Bearer `, spaces included (403 otherwise). The skill may answer the request itself.',
     params: Type.Object({ skill: Type.String(), webhook: Type.String() }),
     accepts: 'raw',
     responses: { 200: CalledSkill, 403: CalledSkill, 404: text('No such skill or webhook'), 500: text('The skill failed') },
@@ -113,8 +114,8 @@ export function declareRoutes(ctx: PluginContext<OpsdroidConfig>, runtime: Opsdr
       const found = runtime.findWebhook(params.skill, params.webhook);
       if (!found) throw new HttpError(404, 'Not Found');
       if (webhookToken !== undefined) {
-        const parts = (req.headers.authorization ?? '').split(/\s+/).filter(Boolean);
-        if (!(parts.length === 2 && parts[0] === 'Bearer' && safeEqual(parts[1], webhookToken))) {
+        const given = bearerTokenOf(req.headers.authorization);
+        if (given === undefined || !safeEqual(given, webhookToken)) {
           ctx.logger.error({ webhook: params.webhook }, `Unauthorized to run skill ${params.webhook} via webhook`);
           return reply(403, { called_skill: params.webhook });
         }

@@ -61,15 +61,15 @@ t.test('config is validated: defaults applied, unknown keys and wrong types name
   await ok.stop();
 
   for (const [config, key] of [
-    [{ greting: 'typo' }, /unknown key 'greting'/],
-    [{ nested: { size: 'big' } }, /key 'nested.size' must be integer/],
-    [{ nested: { size: 1, extra: true } }, /unknown key 'nested.extra'/],
+    [{ greting: 'typo' }, 'plugins.conf.greting: unknown key (known: greeting, nested)'],
+    [{ nested: { size: 'big' } }, 'plugins.conf.nested.size: must be an integer (got a string)'],
+    [{ nested: { size: 1, extra: true } }, 'plugins.conf.nested.extra: unknown key (known: size)'],
   ] as const) {
     const k = new Kernel({ database: 'sqlite::memory:', logger: silent, plugins: [{ plugin: configurable, config }] });
     const err = (await k.start().catch((e) => e)) as { code: string; message: string; pluginId: string };
     t.equal(err.code, ErrorCodes.INVALID_CONFIG);
-    t.match(err.message, /plugin 'conf'/);
-    t.match(err.message, key);
+    t.equal(err.pluginId, 'conf');
+    t.equal(err.message, key);
   }
 });
 

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { safeEqual, Type, type TSchema } from '../../../src/index.js';
 import type { WebSocket } from 'ws';
 import type { Connector, ConnectorEnv, ConnectorKind, Delivery } from './connector.js';
+import { headerTokenSchema } from '../header-token.js';
 
 /** The websocket connector's config keys (opsdroid's, plus `enabled`). */
 export const WebsocketConfigSchema: TSchema = Type.Object(
@@ -17,7 +18,7 @@ export const WebsocketConfigSchema: TSchema = Type.Object(
     'bot-name': Type.Optional(Type.String({ description: 'The bot\'s name (default "opsdroid").' })),
     'max-connections': Type.Optional(Type.Integer({ minimum: 0, description: 'Open websockets plus pending socket requests allowed at once (default 10).' })),
     'connection-timeout': Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds a socket request waits for its websocket (default 60).' })),
-    token: Type.Optional(Type.String({ description: 'When set, `POST /connector/websocket` needs `Authorization: <token>`.' })),
+    token: Type.Optional(headerTokenSchema('When set, `POST /connector/websocket` needs `Authorization: <token>`.', { emptyMeansNone: true })),
   },
   { additionalProperties: true },
 );

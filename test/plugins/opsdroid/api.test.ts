@@ -358,8 +358,8 @@ for (const kind of databaseKinds()) {
         [{ module_type: 'config', module_name: 'x', config: {} }, "The change type 'config' is not a supported type. Please provide one of the allowed types ('connectors', 'skills', 'databases', 'parsers')."],
         [{ module_type: null, module_name: 'x', config: {} }, "The change type 'None' is not a supported type. Please provide one of the allowed types ('connectors', 'skills', 'databases', 'parsers')."],
         ['5', "argument of type 'int' is not iterable"],
-        [{ module_type: 'skills', module_name: 'hello', config: { enabled: 'no' } }, "Invalid config for skills 'hello': key 'enabled' must be boolean"],
-        [{ module_type: 'connectors', module_name: 'websocket', config: { 'max-connections': 'lots' } }, "Invalid config for connectors 'websocket': key 'max-connections' must be integer"],
+        [{ module_type: 'skills', module_name: 'hello', config: { enabled: 'no' } }, "Invalid config for skills 'hello': enabled: must be true or false (got a string)"],
+        [{ module_type: 'connectors', module_name: 'websocket', config: { 'max-connections': 'lots' } }, "Invalid config for connectors 'websocket': max-connections: must be an integer at least 0 (got a string)"],
       ];
       for (const [body, reason] of cases) {
         const res = await patch(sb, body);

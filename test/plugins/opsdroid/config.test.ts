@@ -119,11 +119,11 @@ for (const kind of databaseKinds()) {
       const cases: Array<[unknown, RegExp]> = [
         [{ web: { 'command-center': { enabled: true } } }, /Command center is enabled, but no authorization token is set\./],
         [{ skills: { hello: {}, nope: {} } }, /skills 'nope' is configured but not available \(available: dance, hello, loudnoises, seen\)/],
-        [{ connectors: { websocket: { 'max-connections': 'ten' } } }, /Invalid config for connectors 'websocket': key 'max-connections' must be integer/],
-        [{ parsers: { regex: { enabled: 'yes' } } }, /Invalid config for parsers 'regex': key 'enabled' must be boolean/],
+        [{ connectors: { websocket: { 'max-connections': 'ten' } } }, /Invalid config for connectors 'websocket': max-connections: must be an integer at least 0 \(got a string\)/],
+        [{ parsers: { regex: { enabled: 'yes' } } }, /Invalid config for parsers 'regex': enabled: must be true or false \(got a string\)/],
         [{ timezone: 'Mars/Olympus_Mons' }, /Unknown timezone 'Mars\/Olympus_Mons'/],
-        [{ skills: ['hello'] }, /Invalid config for plugin 'opsdroid'/],
-        [{ web: { 'command-center': { enabled: true, token: CC_TOKEN, extra: 1 } } }, /unknown key 'web\.command-center\.extra'/],
+        [{ skills: ['hello'] }, /^plugins\.opsdroid\.skills: must be an object \(got a list\)$/],
+        [{ web: { 'command-center': { enabled: true, token: CC_TOKEN, extra: 1 } } }, /^plugins\.opsdroid\.web\.command-center\.extra: unknown key/],
       ];
       // One database for every attempt: a refused start leaves nothing behind.
       const db = await createTestDatabase(kind);

@@ -78,8 +78,8 @@ t.test('expected output: contained, … is any text, white space ignored', async
 
 t.test('documented addresses are rewritten, nothing else', async (t) => {
   t.equal(
-    rewriteAddresses('curl http://127.0.0.1:8080/a localhost:8080 127.0.0.1:9000 127.0.0.1:80800 10.0.0.1:8080', { server: 4001, aux: 4002 }),
-    'curl http://127.0.0.1:4001/a localhost:4001 127.0.0.1:4002 127.0.0.1:80800 10.0.0.1:8080',
+    rewriteAddresses('curl http://127.0.0.1:8080/a localhost:8080 127.0.0.1:9000 127.0.0.1:80800 10.0.0.1:8080 s.listen(9000, h)', { server: 4001, aux: 4002 }),
+    'curl http://127.0.0.1:4001/a localhost:4001 127.0.0.1:4002 127.0.0.1:80800 10.0.0.1:8080 s.listen(4002, h)',
   );
 });
 

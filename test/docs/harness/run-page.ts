@@ -16,7 +16,8 @@
  *   the next command should find it ready, as it would when typed by hand.
  *   `npm install` and `npm ci` are not repeated (the suite runs in an installed checkout).
  * - The documented addresses `127.0.0.1:8080` and `localhost:8080` (the server's default
- *   port) and `127.0.0.1:9000` (the example bot or webhook receiver) are rewritten to ports
+ *   port) and `127.0.0.1:9000` (the example bot or webhook receiver, which calls
+ *   `.listen(9000`, rewritten too) are rewritten to ports
  *   that are free when the test runs: test files run in parallel and other programs use
  *   this machine, so a fixed port is not safe. Nothing else in a block changes.
  * - `curl` reads a `.curlrc` with `fail-with-body` and `silent`: an HTTP error status fails
@@ -93,7 +94,10 @@ export function freePort(): Promise<number> {
 
 /** The documented addresses, rewritten to the ports of this run. */
 export function rewriteAddresses(text: string, ports: { server: number; aux: number }): string {
-  return text.replace(/\b(127\.0\.0\.1|localhost):8080\b/g, `$1:${ports.server}`).replace(/\b127\.0\.0\.1:9000\b/g, `127.0.0.1:${ports.aux}`);
+  return text
+    .replace(/\b(127\.0\.0\.1|localhost):8080\b/g, `$1:${ports.server}`)
+    .replace(/\b127\.0\.0\.1:9000\b/g, `127.0.0.1:${ports.aux}`)
+    .replace(/\.listen\(9000\b/g, `.listen(${ports.aux}`);
 }
 
 /** Makes `dir` look like a project that installed the package: node_modules and the bin. */

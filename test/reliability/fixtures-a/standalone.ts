@@ -191,7 +191,7 @@ function expectStatus(res: Sent, status: number, what: string): Sent {
 }
 
 /** Creates data in every family through its own API (and Talk's programmatic bot install). */
-async function seed(sendTo: (input: Parameters<typeof send>[1]) => Promise<Sent>, talk: TalkApi, secrets: Secrets): Promise<Seeds> {
+export async function seed(sendTo: (input: Parameters<typeof send>[1]) => Promise<Sent>, talk: Pick<TalkApi, 'bots'>, secrets: Secrets): Promise<Seeds> {
   const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   // Talk: alice (an administrator) owns a room; bob is a plain participant; carol is not in it.
   const ocs = (user: keyof Secrets['users']) => ({ authorization: basicAuth(user, secrets.users[user]), 'ocs-apirequest': 'true', accept: 'application/json' });

@@ -8,9 +8,13 @@ import { badRequest } from './envelope.js';
 /** The largest id a row can have (PostgreSQL `integer`). */
 export const MAX_ID = 2_147_483_647;
 
-/** Parameters of a request: the query string, overridden by the body's fields; never `apikey`. */
+/**
+ * Parameters of a request: the query string, overridden by the body's fields; never `apikey`.
+ * A null-prototype object: the names are the client's, and a `__proto__` among them is just
+ * a parameter nobody reads.
+ */
 export function mergedParams(query: unknown, body: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const source of [query, body]) {
     if (!source || typeof source !== 'object' || Array.isArray(source) || Buffer.isBuffer(source)) continue;
     for (const [k, v] of Object.entries(source as Record<string, unknown>)) {

@@ -18,6 +18,17 @@ export type SettingType = (typeof SETTING_TYPES)[number];
 /** The longest category, key or parent_key. */
 export const MAX_SETTING_NAME = 200;
 
+/**
+ * Names a category or key cannot have: a bot receives its settings as an object keyed by
+ * category and key (`settings.Category.KEY`), where these names would reach
+ * `Object.prototype` (prototype pollution) or shadow what every object has.
+ */
+export const RESERVED_SETTING_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedProblem(label: string, field: string, name: string): string {
+  return `${label}: '${field}' must not be '${name}' (${[...RESERVED_SETTING_NAMES].join(', ')} are reserved).`;
+}
+
 /** A setting as stored (without ids). */
 export interface SettingInput {
   /** The category (the group on redball's settings page). */
@@ -82,10 +93,18 @@ export function checkSetting(raw: RawSetting, label: string): Checked<SettingInp
     }
     return v;
   };
-  const category = text('category', true, MAX_SETTING_NAME);
-  const key = text('key', true, MAX_SETTING_NAME);
+  const name = (field: string, required: boolean): string | undefined => {
+    const v = text(field, required, MAX_SETTING_NAME);
+    if (v !== undefined && RESERVED_SETTING_NAMES.has(v)) {
+      problems.push(reservedProblem(label, field, v));
+      return undefined;
+    }
+    return v;
+  };
+  const category = name('category', true);
+  const key = name('key', true);
   const description = text('description', false) ?? '';
-  const parent_key = text('parent_key', false, MAX_SETTING_NAME) ?? '';
+  const parent_key = name('parent_key', false) ?? '';
   let type: SettingType = 'str';
   if (raw.type !== undefined && raw.type !== null && raw.type !== '') {
     if (typeof raw.type === 'string' && (SETTING_TYPES as readonly string[]).includes(raw.type)) type = raw.type as SettingType;
@@ -165,6 +184,11 @@ function listField(raw: unknown, name: string, label: string, problems: string[]
   }
   if (stringsOnly && list.some((x) => typeof x !== 'string')) {
     problems.push(`${label}: '${name}' must be a list of keys (text).`);
+    return [];
+  }
+  const reserved = stringsOnly ? list.find((x) => RESERVED_SETTING_NAMES.has(x as string)) : undefined;
+  if (reserved !== undefined) {
+    problems.push(reservedProblem(label, name, reserved as string));
     return [];
   }
   return list;

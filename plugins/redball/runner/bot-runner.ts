@@ -83,7 +83,14 @@ export type StartResult =
       error: string;
     };
 
-const LOG_LEVELS: Record<string, number> = { DEBUG: 20, INFO: 30, WARNING: 40, WARN: 40, ERROR: 50 };
+/** Levels of the `Logging/CONSOLE_LOG_LEVEL` setting (text from the database). */
+const LOG_LEVELS: ReadonlyMap<string, number> = new Map([
+  ['DEBUG', 20],
+  ['INFO', 30],
+  ['WARNING', 40],
+  ['WARN', 40],
+  ['ERROR', 50],
+]);
 const LINE_LEVELS: Record<BotLogLine['level'], number> = { debug: 20, info: 30, warn: 40, error: 50 };
 
 /** Serialized database writes of one run; published states are coalesced (the latest wins). */
@@ -551,6 +558,6 @@ export class BotRunner {
 function botLogLevel(settings: Record<string, Record<string, unknown>>): number | undefined {
   const logging = settings.Logging ?? {};
   if (logging.LOG_TO_CONSOLE === false) return undefined;
-  const level = typeof logging.CONSOLE_LOG_LEVEL === 'string' ? LOG_LEVELS[logging.CONSOLE_LOG_LEVEL.toUpperCase()] : undefined;
-  return level ?? LOG_LEVELS.INFO;
+  const level = typeof logging.CONSOLE_LOG_LEVEL === 'string' ? LOG_LEVELS.get(logging.CONSOLE_LOG_LEVEL.toUpperCase()) : undefined;
+  return level ?? LOG_LEVELS.get('INFO');
 }

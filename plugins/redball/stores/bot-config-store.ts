@@ -31,7 +31,7 @@ export interface SettingView {
   parent_key: string;
 }
 
-/** Settings grouped by category, as redball answers `bots/<id>/config`. */
+/** Settings grouped by category, as redball answers `bots/<id>/config` (a null-prototype object). */
 export type SettingsByCategory = Record<string, SettingView[]>;
 
 interface SettingRecord {
@@ -93,16 +93,19 @@ export class BotConfigStore {
     const q = this.ctx.db(this.table).where({ bot_id: botId });
     if (settingId !== undefined) q.andWhere({ id: settingId });
     const rows: SettingRecord[] = await q.select('*').orderBy([{ column: 'category' }, { column: 'id' }]);
-    const out: SettingsByCategory = {};
+    // Keyed by stored text: a null-prototype object, so that no category name (not even one
+    // stored before such names were refused) can reach Object.prototype.
+    const out: SettingsByCategory = Object.create(null);
     for (const r of rows) (out[r.category] ??= []).push(toView(r));
     return out;
   }
 
-  /** A bot's settings as its run function receives them: `{ Category: { KEY: val } }`. */
+  /** A bot's settings as its run function receives them: `{ Category: { KEY: val } }` (null-prototype objects). */
   async forRun(botId: number): Promise<Record<string, Record<string, unknown>>> {
     const rows: SettingRecord[] = await this.ctx.db(this.table).where({ bot_id: botId }).select('category', 'key', 'type', 'val').orderBy('id');
-    const out: Record<string, Record<string, unknown>> = {};
-    for (const r of rows) (out[r.category] ??= {})[r.key] = parseJson(r.val, null);
+    // Keyed by stored text: null-prototype objects at both levels (see grouped()).
+    const out: Record<string, Record<string, unknown>> = Object.create(null);
+    for (const r of rows) (out[r.category] ??= Object.create(null))[r.key] = parseJson(r.val, null);
     return out;
   }
 

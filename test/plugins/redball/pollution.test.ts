@@ -80,6 +80,24 @@ for (const kind of databaseKinds()) {
       assertClean(t, 'after the requests');
     });
 
+    t.test('parameters named __proto__ are only parameters nobody reads', async (t) => {
+      // A JSON body's "__proto__" must not become the prototype of the merged parameters
+      // (that would supply every parameter the request left out).
+      const injected = await call(sb, 'POST', '/bots', { raw: { body: '{"__proto__": {"name": "injected"}, "botType": 1, "autoRun": "False"}', type: 'application/json' } });
+      t.equal(injected.status, 400);
+      t.same(injected.body.errors, ['400 Bad Request', "Missing required parameter 'name'."]);
+      const update = await call(sb, 'PUT', `/bots/${id}`, { raw: { body: '{"__proto__": {"name": "injected"}}', type: 'application/json' } });
+      t.same([update.status, (update.body.errors as string[])[1]], [400, 'Nothing provided to update; give any of name, botType, autoRun, redditAuth.']);
+      const extra = await call(sb, 'POST', '/bots', { form: { name: 'with extras', botType: '1', autoRun: 'False', __proto__: 'x', constructor: 'y', prototype: 'z' } });
+      t.equal(extra.status, 200, 'unknown parameters with these names are ignored, like any unknown parameter');
+      t.same(
+        ((await call(sb, 'GET', '/bots')).body.response.bots as Array<{ name: string }>).map((b) => b.name),
+        ['target', 'with extras'],
+      );
+      t.equal((await call(sb, 'DELETE', `/bots/${extra.body.response.bots[0].id}`)).status, 200);
+      assertClean(t, 'after the requests');
+    });
+
     t.test('after the attack the bot starts, and writes in every table still work', async (t) => {
       // The attack as reported, once more, with the start that used to pollute.
       assertRefused(t, await call(sb, 'POST', `/bots/${id}/config`, { form: { category: '__proto__', key: 'apikey', val: 'x' } }), '__proto__', 'the reported request');

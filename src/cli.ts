@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Kernel } from './kernel.js';
+import { stdinSecret, type SecretReader } from './cli-input.js';
 import type { CliSession, PluginContext, PluginDescriptor } from './plugin.js';
 
 /** Where CLI commands write. */
@@ -32,6 +33,8 @@ export interface PluginCommandOptions {
   output?: CliOutput;
   /** Receives the command's exit code (default: sets `process.exitCode`). */
   setExitCode?(code: number): void;
+  /** Where commands read secrets from (default the process's standard input). */
+  readSecret?: SecretReader;
 }
 
 /** Adds `<plugin-id> …` subcommands for every plugin that has a `cli` hook. */
@@ -44,6 +47,7 @@ export function addPluginCommands(program: Command, options: PluginCommandOption
     const session: CliSession<unknown> = {
       out: output.out,
       err: output.err,
+      readSecret: options.readSecret ?? stdinSecret,
       async run(fn) {
         const kernel = await options.createKernel();
         let code = 0;

@@ -7,6 +7,7 @@
 export { Kernel, createKernel, KERNEL_TABLE_PREFIX, type KernelOptions, type KernelState } from './kernel.js';
 export { definePlugin, Tokens, type PluginDescriptor, type PluginEntry, type PluginContext, type CliSession, type KernelMode } from './plugin.js';
 export { addPluginCommands, processOutput, type CliOutput, type PluginCommandOptions } from './cli.js';
+export { readSecret, stdinSecret, MAX_SECRET_INPUT, type SecretReader } from './cli-input.js';
 export { SwitchboardError, ErrorCodes, isSwitchboardError, type ErrorCode } from './errors.js';
 export { validateConfig, validatePluginConfig, closeObjects } from './config.js';
 export { configProblems } from './config-problems.js';

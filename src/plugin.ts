@@ -93,6 +93,11 @@ export interface CliSession<Config = unknown> {
   out(line: string): void;
   /** Writes a line to standard error. */
   err(line: string): void;
+  /**
+   * Reads a secret from standard input (a hidden line on a terminal, after `prompt`; else
+   * everything piped in, less one trailing newline), so it never shows on a command line.
+   */
+  readSecret(prompt: string): Promise<string>;
 }
 
 /** A plugin descriptor. */

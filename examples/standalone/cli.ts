@@ -3,7 +3,7 @@
  * bundled plugin's own subcommands (`switchboard <plugin> …`). Built on commander.
  */
 import { Command } from 'commander';
-import { addPluginCommands, hashPassword, Kernel, type CliOutput } from '../../src/index.js';
+import { addPluginCommands, hashPassword, Kernel, stdinSecret, type CliOutput, type SecretReader } from '../../src/index.js';
 import { createStandalone, enabledPlugins, VERSION } from './app.js';
 import { loadStandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
@@ -18,12 +18,17 @@ export interface CliOptions {
   setExitCode?(code: number): void;
   /** Environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Where secrets are read from (default standard input). */
+  readSecret?: SecretReader;
 }
 
 /** Builds the `switchboard` program. The config file is read when a command runs. */
 export function buildCli(argv: readonly string[] = process.argv, options: CliOptions = {}): Command {
   const env = options.env ?? process.env;
   const out = options.output?.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const err = options.output?.err ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const readSecret = options.readSecret ?? stdinSecret;
+  const setExitCode = options.setExitCode ?? ((code: number) => void (process.exitCode = code));
   const program = new Command('switchboard').version(VERSION).description('Wire-compatible REST API families on one Express server.');
   program.option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHBOARD_CONFIG or ./switchboard.config.yaml');
   const configFile = () => (program.opts().config as string | undefined) ?? findConfigOption(argv);
@@ -59,13 +64,21 @@ export function buildCli(argv: readonly string[] = process.argv, options: CliOpt
       await standalone.kernel.stop();
     });
   program
-    .command('hash-password <password>')
-    .description('print a scrypt hash to use as a user password in the config file')
-    .action((password: string) => out(hashPassword(password)));
+    .command('hash-password [password]')
+    .description('print a scrypt hash to use as a user password in the config file; without an argument the password is read from standard input (so it shows neither in `ps` nor in the shell history)')
+    .action(async (given?: string) => {
+      const password = given ?? (await readSecret('Password: '));
+      if (password === '') {
+        err('switchboard: no password given (pass it on standard input, e.g. `switchboard hash-password < file`)');
+        setExitCode(1);
+        return;
+      }
+      out(hashPassword(password));
+    });
 
   // Plugin subcommands exist for every bundled plugin the config does not disable; the
   // config is only read when one runs, so `--help` works without a config file.
-  addPluginCommands(program, { plugins: bundledPlugins, createKernel: cliKernel, output: options.output, setExitCode: options.setExitCode });
+  addPluginCommands(program, { plugins: bundledPlugins, createKernel: cliKernel, output: options.output, setExitCode: options.setExitCode, readSecret });
   return program;
 }
 

@@ -13,13 +13,14 @@ export function registerCli(command: Command, session: CliSession<AnopeConfig>):
   const token = command.command('token').description('API tokens for `Authorization: Bearer` (the default auth policy)');
   token
     .command('create')
-    .description('create a token and print it (it is shown only this once)')
+    .description('create a token and print it alone on standard output, shown only this once (TOKEN=$(…) captures it); the sentence for people goes to standard error')
     .option('-l, --label <label>', 'a note to recognise it by', '')
-    .action((opts: { label: string }) =>
+    .option('--json', 'print {"id", "label", "token"} as JSON instead of the bare token')
+    .action((opts: { label: string; json?: boolean }) =>
       session.run(async (ctx) => {
         const { tokens } = ctx.container.resolve<AnopeServices>(SERVICES);
         const created = await tokens.create(opts.label);
-        session.out(created.token);
+        session.out(opts.json ? JSON.stringify({ id: created.id, label: opts.label, token: created.token }) : created.token);
         session.err(`token ${created.id} created; send it as: Authorization: Bearer <token>`);
         if (ctx.config.auth !== 'tokens') session.err(`note: plugins.anope.auth is not 'tokens', so stored tokens are not accepted until it is`);
         return 0;
@@ -28,10 +29,15 @@ export function registerCli(command: Command, session: CliSession<AnopeConfig>):
   token
     .command('list')
     .description('list the stored tokens (ids, labels, creation times; never the tokens)')
-    .action(() =>
+    .option('--json', 'print [{"id", "label", "createdAt"}] as JSON')
+    .action((opts: { json?: boolean }) =>
       session.run(async (ctx) => {
         const { tokens } = ctx.container.resolve<AnopeServices>(SERVICES);
         const list = await tokens.list();
+        if (opts.json) {
+          session.out(JSON.stringify(list));
+          return 0;
+        }
         if (list.length === 0) session.out('no tokens');
         for (const t of list) session.out(`${t.id}\t${t.createdAt}\t${t.label}`);
         return 0;

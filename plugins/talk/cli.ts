@@ -1,6 +1,8 @@
 /**
  * `switchboard talk bot:*`: the original's `occ talk:bot:*` commands, with their arguments,
- * messages and exit codes. Secrets are never printed.
+ * messages and exit codes. Secrets are never printed. For scripts: `bot:install` takes the
+ * secret from standard input when it is given as `-` (so it shows neither in `ps` nor in the
+ * shell history), and prints the bot as JSON with `--output json`.
  */
 import type { Command } from 'commander';
 import type { CliSession, PluginContext } from '../../src/index.js';
@@ -53,17 +55,28 @@ export function talkCli(command: Command, session: CliSession<TalkConfig>): void
     .command('bot:install')
     .description('Install a new bot on the server')
     .argument('<name>', 'The name under which the messages will be posted (min. 1 char, max. 64 chars)')
-    .argument('<secret>', 'Secret used to validate API calls (min. 40 chars, max. 128 chars)')
+    .argument('<secret>', 'Secret used to validate API calls (min. 40 chars, max. 128 chars); `-` reads it from standard input')
     .argument('<url>', 'Webhook endpoint to post messages to (max. 4000 chars)')
     .argument('[description]', 'Optional description shown in the admin settings (max. 4000 chars)')
     .option('--no-setup', 'Prevent moderators from setting up the bot in a conversation')
     .option('-f, --feature <feature>', 'webhook, response, event, reaction or none (repeatable)', collect, [] as string[])
-    .action((name: string, secret: string, url: string, description: string | undefined, opts: { setup: boolean; feature: string[] }) =>
+    .option('--output <format>', 'plain, json or json_pretty (the installed bot, as `bot:list -v` shows it)', 'plain')
+    .action((name: string, secretArg: string, url: string, description: string | undefined, opts: { setup: boolean; feature: string[]; output: string }) =>
       session.run(async (ctx) => {
+        if (!['plain', 'json', 'json_pretty'].includes(opts.output)) {
+          session.err(`Unknown output format '${opts.output}' (plain, json, json_pretty)`);
+          return 1;
+        }
+        const secret = secretArg === '-' ? await session.readSecret('Secret: ') : secretArg;
         try {
           const bot = await admin(ctx).install({ name, secret, url, description, noSetup: opts.setup === false, features: opts.feature });
-          session.out('Bot installed');
-          session.out(`ID: ${bot.id}`);
+          if (opts.output === 'plain') {
+            session.out('Bot installed');
+            session.out(`ID: ${bot.id}`);
+          } else {
+            const row = listRow(bot, true);
+            session.out(opts.output === 'json' ? JSON.stringify(row) : JSON.stringify(row, null, 4));
+          }
           return 0;
         } catch (err) {
           return failWith(err);

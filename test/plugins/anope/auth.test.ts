@@ -83,7 +83,7 @@ for (const kind of databaseKinds()) {
     await expect401(t, fixed, { authorization: secret });
     t.equal(fixed.kernel.secrets.scrub(secret), '[REDACTED]');
     await fixed.close();
-    await t.rejects(start(db.url, { auth: { token: 'short' } }), { message: /Invalid config for plugin 'anope'/ }, 'a short token is refused at start');
+    await t.rejects(start(db.url, { auth: { token: 'short' } }), { code: 'SWB_ERR_INVALID_CONFIG', message: /^plugins\.anope\.auth\.token: must be at least 16 characters \(or auth: tokens \| none \| host/ }, 'a short token is refused at start');
 
     const identity = (req: Request) => {
       const user = req.headers['x-user'];

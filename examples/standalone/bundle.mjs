@@ -3,6 +3,11 @@
 // hundred (TypeBox alone is ~700 files) makes `npm start` start several times faster.
 // Decorator metadata is already in tsc's output, so bundling keeps it.
 // Native and optional drivers stay outside the bundle and load from node_modules.
+// Module files that run in worker threads (redball's worker program and built-in bots) are not
+// bundled: tsc writes them to dist/plugins/redball/, and the bundled code finds them through the
+// package's own name (import.meta.resolve('switchboard/plugins/redball/…'), mapped by the
+// "exports" of package.json), since import.meta.url inside the bundle is the bundle's own. So
+// the bundle, dist/ and a host's node_modules all run the very same files.
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +27,10 @@ await build({
   logLevel: 'warning',
   // The SQLite driver is native; iconv-lite and mime-db are mostly data, which loads faster from
   // node_modules than parsed as part of the bundle (iconv-lite reads its code tables only when
-  // a body is decoded); the rest are optional drivers knex or pg load only if present.
-  external: ['sqlite3', 'iconv-lite', 'mime-db', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
+  // a body is decoded); swagger-ui-express (loaded on the first request to /docs) finds
+  // swagger-ui-dist's asset files by its own directory, so it loads from node_modules; the
+  // rest are optional drivers knex or pg load only if present.
+  external: ['sqlite3', 'iconv-lite', 'mime-db', 'swagger-ui-express', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {
     js: "import { createRequire as __swbCreateRequire } from 'node:module'; const require = __swbCreateRequire(import.meta.url);",

@@ -37,6 +37,8 @@ export class SettingsStore {
   private current: Settings;
   private fingerprint = '';
   private version = 0;
+  /** Counts local writes, so that a read that raced one is not applied over it. */
+  private writes = 0;
   private readonly listeners = new Set<(settings: Settings) => void>();
 
   /** @param ctx - the plugin's context */
@@ -94,7 +96,11 @@ export class SettingsStore {
 
   /** Reads the settings from the database; true when they differ from the copy in memory. */
   async load(): Promise<boolean> {
+    const writes = this.writes;
     const rows = (await this.ctx.db(this.table).select('key', 'value')) as SettingRow[];
+    // A local change made while this read ran may be missing from its rows: applying them
+    // would undo that change in memory until the next read. The next read sees it.
+    if (this.writes !== writes) return false;
     const fingerprint = rows
       .map((r) => `${r.key}=${r.value}`)
       .sort()
@@ -114,6 +120,7 @@ export class SettingsStore {
     const now = Date.now();
     const rows = entries.map(([key, value]) => ({ key, value: JSON.stringify(value), updated_at: now }));
     await this.ctx.db(this.table).insert(rows).onConflict('key').merge(['value', 'updated_at']);
+    this.writes++;
     // The next load() must see the new rows as known, not as a foreign change.
     this.fingerprint = '';
     this.replace({ ...this.current, ...patch });

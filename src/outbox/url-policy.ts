@@ -1,7 +1,8 @@
 /**
- * The outbound URL policy: only http and https, and the *resolved* address must not be
- * loopback, private, link-local, cloud metadata or otherwise special, unless the
- * configuration allows its range. Checked at enqueue and again, on the address actually
+ * The outbound URL policy: only http and https, and the *resolved* address must be global
+ * unicast: never loopback, private, link-local, cloud metadata, documentation, NAT64, an
+ * IPv4 address embedded in IPv6, or any other special-purpose range of IANA's registries,
+ * unless the configuration allows its range. Checked at enqueue and again, on the address actually
  * connected to, at delivery time (so DNS rebinding cannot get around it).
  */
 import dns from 'node:dns';
@@ -19,31 +20,82 @@ export interface UrlPolicyOptions {
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-/** The ipaddr.js range names that are refused unless allowed. Everything but public unicast. */
-const SPECIAL_RANGES = new Set([
-  'unspecified',
-  'broadcast',
-  'multicast',
-  'linkLocal',
-  'loopback',
-  'carrierGradeNat',
-  'private',
-  'reserved',
-  'uniqueLocal',
-  'ipv4Mapped',
-  'rfc6145',
-  'rfc6052',
-  '6to4',
-  'teredo',
-  'benchmarking',
-  'amt',
-  'as112',
-  'as112v6',
-  'deprecated',
-  'orchid2',
-  'droneRemoteIdProtocolEntityTags',
-  'discard',
-]);
+/** A named special-purpose range, refused unless `webhooks.allow` covers the address. */
+interface SpecialRange {
+  /** What the range is, for the refusal message. */
+  name: string;
+  range: Range;
+}
+
+const special = (name: string, cidr: string): SpecialRange => ({ name, range: ipaddr.parseCIDR(cidr) as Range });
+
+/**
+ * IPv4 ranges refused by default: every entry of IANA's IPv4 Special-Purpose Address
+ * Registry (whether or not it is marked globally reachable: none is a webhook receiver),
+ * plus multicast.
+ */
+const SPECIAL_IPV4: readonly SpecialRange[] = [
+  special('"this network"', '0.0.0.0/8'),
+  special('private', '10.0.0.0/8'),
+  special('shared address space (carrier-grade NAT)', '100.64.0.0/10'),
+  special('loopback', '127.0.0.0/8'),
+  special('link-local', '169.254.0.0/16'),
+  special('private', '172.16.0.0/12'),
+  special('IETF protocol assignments', '192.0.0.0/24'),
+  special('documentation (TEST-NET-1)', '192.0.2.0/24'),
+  special('AS112-v4', '192.31.196.0/24'),
+  special('AMT', '192.52.193.0/24'),
+  special('deprecated 6to4 relay anycast', '192.88.99.0/24'),
+  special('private', '192.168.0.0/16'),
+  special('direct delegation AS112 service', '192.175.48.0/24'),
+  special('benchmarking', '198.18.0.0/15'),
+  special('documentation (TEST-NET-2)', '198.51.100.0/24'),
+  special('documentation (TEST-NET-3)', '203.0.113.0/24'),
+  special('multicast', '224.0.0.0/4'),
+  special('limited broadcast', '255.255.255.255/32'),
+  special('reserved', '240.0.0.0/4'),
+];
+
+/** IPv6 global unicast (RFC 4291): an IPv6 address outside it is refused by default. */
+const GLOBAL_UNICAST_IPV6 = ipaddr.parseCIDR('2000::/3') as Range;
+
+/**
+ * IPv6 ranges refused by default. Everything outside `2000::/3` is refused anyway (`::`,
+ * `::1`, IPv4-compatible `::/96`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, discard
+ * `100::/64`, SRv6 `5f00::/16`, unique-local `fc00::/7`, link-local `fe80::/10`, multicast
+ * `ff00::/8`); these are the entries of IANA's IPv6 Special-Purpose Address Registry inside
+ * it. (IPv4-mapped `::ffff:0:0/96` is checked as the IPv4 address it maps.)
+ */
+const SPECIAL_IPV6: readonly SpecialRange[] = [
+  special('IETF protocol assignments (Teredo, ORCHID, benchmarking, …)', '2001::/23'),
+  special('documentation', '2001:db8::/32'),
+  special('6to4', '2002::/16'),
+  special('direct delegation AS112 service', '2620:4f:8000::/48'),
+  special('documentation', '3fff::/20'),
+];
+
+/** Names of the well-known IPv6 ranges outside global unicast, for the refusal message. */
+const OUTSIDE_GLOBAL_IPV6: readonly SpecialRange[] = [
+  special('unspecified', '::/128'),
+  special('loopback', '::1/128'),
+  special('IPv4-compatible (deprecated)', '::/96'),
+  special('NAT64', '64:ff9b::/96'),
+  special('NAT64 (local use)', '64:ff9b:1::/48'),
+  special('discard-only', '100::/64'),
+  special('SRv6 SIDs', '5f00::/16'),
+  special('unique-local', 'fc00::/7'),
+  special('link-local', 'fe80::/10'),
+  special('multicast', 'ff00::/8'),
+];
+
+/** Why an address is special (refused unless allowed), or undefined for a global unicast address. */
+function specialRange(addr: ipaddr.IPv4 | ipaddr.IPv6): string | undefined {
+  if (addr.kind() === 'ipv4') return SPECIAL_IPV4.find((r) => inRanges(addr, [r.range]))?.name;
+  const found = SPECIAL_IPV6.find((r) => inRanges(addr, [r.range]));
+  if (found) return found.name;
+  if (inRanges(addr, [GLOBAL_UNICAST_IPV6])) return undefined;
+  return OUTSIDE_GLOBAL_IPV6.find((r) => inRanges(addr, [r.range]))?.name ?? 'not global unicast';
+}
 
 function parseCidrs(list: readonly string[] | undefined, what: string): Range[] {
   return (list ?? []).map((cidr) => {
@@ -56,7 +108,11 @@ function parseCidrs(list: readonly string[] | undefined, what: string): Range[] 
 }
 
 function normalize(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const parsed = ipaddr.parse(address.replace(/^\[|\]$/g, '').split('%')[0]);
+  let text = address.replace(/^\[|\]$/g, '').split('%')[0];
+  // The WHATWG URL parser writes IPv6 canonically: ipaddr.js would read `::127.0.0.1`
+  // (IPv4-compatible, `::7f00:1`) as the IPv4-mapped `::ffff:127.0.0.1`.
+  if (net.isIPv6(text)) text = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  const parsed = ipaddr.parse(text);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address();
   return parsed;
 }
@@ -86,8 +142,8 @@ export class UrlPolicy {
     }
     if (inRanges(addr, this.deny)) return `address ${addr.toString()} is denied by configuration`;
     if (inRanges(addr, this.allow)) return undefined;
-    const range = addr.range();
-    if (SPECIAL_RANGES.has(range)) return `address ${addr.toString()} is ${range} and not allowed (add its range to webhooks.allow to permit it)`;
+    const range = specialRange(addr);
+    if (range) return `address ${addr.toString()} is ${range} and not allowed (add its range to webhooks.allow to permit it)`;
     return undefined;
   }
 

@@ -38,7 +38,7 @@ export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identit
 export { PasswordVerifier, VerifierBusyError, isVerifierBusy, type PasswordVerifierOptions } from './http/auth/password-verifier.js';
 export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH } from './http/body.js';
-export { buildOpenApi, openApiPath, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
+export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
 
 export { WebSocketHub, MAX_WEBSOCKET_PAYLOAD, type WebSocketRoute, type WebSocketRegistrar, type UpgradeRefusal } from './websocket.js';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { Kernel, SwitchboardError, ErrorCodes, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
+import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
 import { bundledPlugins } from './plugins.js';
@@ -99,13 +99,18 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
   kernel.attach(server);
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(kernel.openapi({ title: 'Switchboard', description: `Plugins: ${entries.map((e) => e.plugin.id).join(', ')}` }));
+    res.json(kernel.openapi({ title: 'Switchboard', description: `Plugins: ${entries.map((e) => e.plugin.id).join(', ')}`, servers: servers() }));
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     const ready = kernel.state === 'running';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : kernel.state });
   });
+
+  // `/` first (what a browser at any address, or behind a proxy, can call), then where this
+  // server listens when that is one address (not 0.0.0.0 or ::).
+  let listening: string | undefined;
+  const servers = () => [{ ...SAME_SERVER }, ...(listening ? [{ url: listening, description: 'Where this server listens' }] : [])];
 
   let stopping: Promise<void> | undefined;
   return {
@@ -132,7 +137,9 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
       }
       const { address, port } = server.address() as AddressInfo;
       const host = address.includes(':') ? `[${address}]` : address;
-      return `http://${host}:${port}`;
+      const url = `http://${host}:${port}`;
+      if (address !== '0.0.0.0' && address !== '::') listening = url;
+      return url;
     },
     stop() {
       stopping ??= (async () => {

@@ -20,6 +20,16 @@ export interface OpenApiDocument {
     /** What the API is. */
     description?: string;
   };
+  /**
+   * Where the API is served: by default `/`, the server the document was fetched from (the
+   * paths already carry the kernel's mount).
+   */
+  servers: Array<{
+    /** An absolute URL, or one relative to where the document is served. */
+    url: string;
+    /** Which server it is. */
+    description?: string;
+  }>;
   /** Operations by path and method. */
   paths: Record<string, Record<string, unknown>>;
   /** Security schemes. */
@@ -44,7 +54,12 @@ export interface OpenApiOptions {
   version?: string;
   /** Description of the whole API. */
   description?: string;
+  /** The `servers` entries (default: `/`, the server the document is fetched from). */
+  servers?: OpenApiDocument['servers'];
 }
+
+/** The `servers` entry of a document whose paths are relative to where it is served. */
+export const SAME_SERVER = { url: '/', description: 'The server this document is served by' } as const;
 
 const MEDIA: Record<BodyKind, string> = {
   json: 'application/json',
@@ -129,28 +144,77 @@ function operation(plugin: PluginHttp, route: AnyRoute, method: string, security
   };
 }
 
+/** The names of a path template's parameters, in order (`/a/{x}/{y}` → `x`, `y`). */
+function templateNames(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+}
+
+/** A path template with its parameters unnamed (`/a/{x}` → `/a/{}`): OpenAPI calls templates equal on this. */
+export function templateShape(path: string): string {
+  return path.replace(/\{[^}]+\}/g, '{}');
+}
+
+/**
+ * One template per shape. OpenAPI 3.1 forbids two paths that differ only in their
+ * parameters' names (`/rest/{type}/{field}/{value}` and `/rest/{type}/{id}/{field}`), so
+ * such routes share one path whose parameter at each position is named after every name
+ * used there (`{field_or_id}`); each operation describes what its parameter is.
+ */
+function sharedTemplates(paths: readonly string[]): Map<string, string> {
+  const byShape = new Map<string, string[][]>();
+  for (const path of paths) {
+    const names = templateNames(path);
+    const shape = templateShape(path);
+    const seen = byShape.get(shape);
+    if (!seen) byShape.set(shape, names.map((n) => [n]));
+    else names.forEach((n, i) => void (seen[i].includes(n) || seen[i].push(n)));
+  }
+  const result = new Map<string, string>();
+  for (const path of paths) {
+    const names = byShape.get(templateShape(path))!;
+    let i = 0;
+    result.set(path, path.replace(/\{[^}]+\}/g, () => `{${names[i++].join('_or_')}}`));
+  }
+  return result;
+}
+
+/** Renames an operation's path parameters to the shared template's, saying which name it had. */
+function renameParameters(op: { parameters?: Array<{ name: string; in: string; description?: string; schema?: { description?: string } }> }, own: string, shared: string): void {
+  const from = templateNames(own);
+  const to = templateNames(shared);
+  for (const p of op.parameters ?? []) {
+    const i = p.in === 'path' ? from.indexOf(p.name) : -1;
+    if (i < 0 || to[i] === p.name) continue;
+    const what = p.description ?? p.schema?.description;
+    p.description = `${what ? `${what} ` : ''}(\`${p.name}\` in this operation; the path \`${shared}\` is shared with operations that read this segment differently.)`;
+    p.name = to[i];
+  }
+}
+
 /** Builds the merged OpenAPI 3.1 document of every plugin's routes. */
 export function buildOpenApi(surfaces: readonly PluginHttp[], options: OpenApiOptions = {}): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   const securitySchemes: Record<string, unknown> = {};
   const usedIds = new Set<string>();
   const tags = new Map<string, { name: string }>();
-  for (const plugin of surfaces) {
-    for (const route of plugin.routes) {
-      if (route.hidden) continue;
-      const path = openApiPath(joinPath(plugin.prefix, route.path));
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      for (const method of methods as string[]) {
-        const m = method.toLowerCase();
-        paths[path] ??= {};
-        paths[path][m] = operation(plugin, route, m, securitySchemes, usedIds);
-        for (const tag of route.tags ?? [plugin.id]) tags.set(tag, { name: tag });
-      }
+  const visible = surfaces.flatMap((plugin) => plugin.routes.filter((r) => !r.hidden).map((route) => ({ plugin, route, path: openApiPath(joinPath(plugin.prefix, route.path)) })));
+  const shared = sharedTemplates(visible.map((v) => v.path));
+  for (const { plugin, route, path: own } of visible) {
+    const path = shared.get(own)!;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods as string[]) {
+      const m = method.toLowerCase();
+      const op = operation(plugin, route, m, securitySchemes, usedIds) as Parameters<typeof renameParameters>[0];
+      if (path !== own) renameParameters(op, own, path);
+      paths[path] ??= {};
+      paths[path][m] = op;
+      for (const tag of route.tags ?? [plugin.id]) tags.set(tag, { name: tag });
     }
   }
   return {
     openapi: '3.1.0',
     info: { title: options.title ?? 'Switchboard', version: options.version ?? '0.0.0', ...(options.description ? { description: options.description } : {}) },
+    servers: options.servers ?? [{ ...SAME_SERVER }],
     paths,
     components: { securitySchemes },
     tags: [...tags.values()],

@@ -48,6 +48,13 @@ export interface BotProcessOptions {
   onLog(line: BotLogLine): void;
 }
 
+/** The server's environment for a bot thread, without `NODE_OPTIONS`. */
+function envWithoutNodeOptions(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
 /** A running (or starting) bot thread. */
 export class BotProcess {
   /** Resolves when the run function has been called; rejects with the load error otherwise. */
@@ -62,9 +69,11 @@ export class BotProcess {
   /** Spawns the worker. */
   constructor(options: BotProcessOptions) {
     this.worker = new Worker(workerProgramUrl(), {
-      // None of the server's Node options: a test runner's loaders (tap's TypeScript loader
-      // takes seconds to start in every thread) are not for bot code, which is JavaScript.
+      // None of the server's Node options, from its command line or from NODE_OPTIONS (which
+      // a worker would apply again): modules they preload (a test runner's loaders, which
+      // take seconds to start in every thread) are not for bot code, which is JavaScript.
       execArgv: [],
+      env: envWithoutNodeOptions(),
       workerData: { url: options.url, bot: options.bot, settings: options.settings, redditAuth: options.redditAuth },
     });
     let resolveReady!: () => void;

@@ -36,6 +36,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+// Four fuzz runs of a few thousand requests (in process and in the npm start child, on both
+// engines) take longer than the default per-file timeout on a loaded machine.
+t.setTimeout(900_000);
+
+/** Requests in flight at once per route. */
+const CONCURRENCY = 6;
+
 /** `POLLUTION_DEBUG=<text>`: every answer of the routes whose `METHOD path` contains the text, on stderr. */
 const DEBUG = process.env.POLLUTION_DEBUG;
 
@@ -53,21 +60,29 @@ interface Target {
 }
 
 /** Runs the pollution inputs of `routes`; returns problems per route (empty arrays for clean routes). */
-async function fuzz(target: Target, routes: readonly ResolvedRoute[], fams: ReturnType<typeof families>, reference: PrototypeState): Promise<{ problems: Map<string, string[]>; sent: number }> {
+async function fuzz(target: Target, routes: readonly ResolvedRoute[], fams: ReturnType<typeof families>, reference: PrototypeState): Promise<{ problems: Map<string, string[]>; sent: number; byKind: Map<string, number> }> {
   const problems = new Map<string, string[]>();
+  const byKind = new Map<string, number>();
   let sent = 0;
   for (const route of routes) {
     const family = fams[route.plugin];
     const list: string[] = [];
     const inputs = pollutionInputs(shapeOf(route, family));
-    for (const input of inputs) {
-      const res = await target.send({ method: input.method, path: input.path, headers: input.headers, body: input.body });
-      sent++;
-      if (DEBUG && `${route.method} ${route.fullPath}`.includes(DEBUG)) process.stderr.write(`${res.status} ${input.method} ${input.path.slice(0, 120)} ${String(input.body ?? '').slice(0, 160)} → ${res.text.slice(0, 120)}\n`);
-      if (res.status <= 0 || res.error) list.push(`${input.label}: no complete answer (${res.error})`);
-      else if (res.status >= 500 && !(family?.contract5xx as Contract5xx | undefined)?.(route, res.status)) list.push(`${input.label}: ${res.status} ${res.text.slice(0, 160)}`);
-      if (route.plugin === 'owncast') await target.repair();
-    }
+    // A few at a time: the check is after the route's last answer, and the run stays within tap's timeout.
+    let next = 0;
+    const worker = async () => {
+      while (next < inputs.length) {
+        const input = inputs[next++];
+        const res = await target.send({ method: input.method, path: input.path, headers: input.headers, body: input.body });
+        sent++;
+        byKind.set(input.kind, (byKind.get(input.kind) ?? 0) + 1);
+        if (DEBUG && `${route.method} ${route.fullPath}`.includes(DEBUG)) process.stderr.write(`${res.status} ${input.method} ${input.path.slice(0, 120)} ${String(input.body ?? '').slice(0, 160)} → ${res.text.slice(0, 120)}\n`);
+        if (res.status <= 0 || res.error) list.push(`${input.label}: no complete answer (${res.error})`);
+        else if (res.status >= 500 && !(family?.contract5xx as Contract5xx | undefined)?.(route, res.status)) list.push(`${input.label}: ${res.status} ${res.text.slice(0, 160)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    if (route.plugin === 'owncast') await target.repair();
     const changes = prototypeChanges(reference, await target.state());
     if (changes.length > 0) {
       list.push(`after its ${inputs.length} inputs: ${changes.join('; ')}`);
@@ -75,7 +90,7 @@ async function fuzz(target: Target, routes: readonly ResolvedRoute[], fams: Retu
     }
     problems.set(`${route.plugin} ${route.method} ${route.fullPath} (${inputs.length} inputs)`, list);
   }
-  return { problems, sent };
+  return { problems, sent, byKind };
 }
 
 /** The base request of every GET route: reads back what the fuzz stored (a bot start reads settings the same way). */
@@ -89,7 +104,10 @@ async function readBack(target: Target, routes: readonly ResolvedRoute[], fams: 
   return problems;
 }
 
-function ordered(routes: ResolvedRoute[]): { writes: ResolvedRoute[]; deletes: ResolvedRoute[] } {
+/** The routes of the registry, kept from the in-process test for the child's (the same code). */
+let registry: ResolvedRoute[] | undefined;
+
+function ordered(routes: readonly ResolvedRoute[]): { writes: ResolvedRoute[]; deletes: ResolvedRoute[] } {
   return { writes: routes.filter((r) => r.method !== 'DELETE'), deletes: routes.filter((r) => r.method === 'DELETE') };
 }
 
@@ -133,6 +151,7 @@ for (const kind of databaseKinds()) {
     const owncast = kernel.context('owncast').container.resolve<Owncast>(OwncastTokens.Owncast);
     const fams = families(sa.secrets, sa.seeds, () => owncast.settings.streamKey());
     const routes = resolveRoutes(kernel.httpSurfaces());
+    registry = routes;
     t.same([...new Set(routes.map((r) => r.plugin))].sort(), ['anope', 'opsdroid', 'owncast', 'redball', 'talk'], 'all five families are enabled');
     const reference = prototypeState();
     t.equal(reference.polluted, 'undefined', 'the test process starts clean');
@@ -171,7 +190,7 @@ for (const kind of databaseKinds()) {
     const final = prototypeState();
     t.same(prototypeChanges(reference, final), [], 'canary: Object.prototype and Object unchanged');
     t.equal(({} as Record<string, unknown>).polluted, undefined, 'canary: ({}).polluted === undefined');
-    t.comment(`${kind}: ${routes.length} routes, ${first.sent + second.sent} pollution requests`);
+    t.comment(`${kind}: ${routes.length} routes, ${first.sent + second.sent} pollution requests (${[...first.byKind].map(([k, n]) => `${k} ${n + (second.byKind.get(k) ?? 0)}`).join(', ')})`);
   });
 }
 
@@ -204,10 +223,13 @@ async function childTest(t: Test, kind: 'sqlite' | 'postgres', entry: Entry, fuz
       return;
     }
   };
-  // The routes are the same code as in process: the registry of an in-process instance lists them.
-  const sa = await startFullStandalone(kind);
-  const routes = resolveRoutes(sa.standalone.kernel.httpSurfaces());
-  await sa.close();
+  // The routes are the same code as in process: the registry of the in-process instance lists them.
+  let routes = registry;
+  if (!routes) {
+    const sa = await startFullStandalone(kind);
+    routes = resolveRoutes(sa.standalone.kernel.httpSurfaces());
+    await sa.close();
+  }
   const fams = families(secrets, seeds, () => streamKey);
   const target: Target = { send: child.send, state: child.state, repair };
   const { writes, deletes } = ordered(routes);

@@ -4,7 +4,7 @@
  * `prototype` in every path parameter, every query value and as query keys, in every string
  * field of every body variant the schema allows (nested ones included, alone and with every
  * other string field set to `polluted`), and as JSON object keys at every depth (added, and
- * in place of each existing key, so a map keyed by client text gets them as keys).
+ * in place of the first key, so a map keyed by client text gets them as keys).
  *
  * Everything else in a request is the valid base request, with valid credentials, so the
  * names reach the handlers rather than a validation or auth refusal.
@@ -108,26 +108,27 @@ function entriesOf(node: unknown): Array<[string, unknown]> {
 }
 
 /** The body variants of one base value, each with a label. */
-function bodyVariants(base: unknown): Array<[string, unknown]> {
-  if (typeof base === 'string') return PROTO_NAMES.map((n) => [`body = ${n}`, n]);
-  const out: Array<[string, unknown]> = [];
+function bodyVariants(base: unknown): Array<[string, string, unknown]> {
+  if (typeof base === 'string') return PROTO_NAMES.map((n) => ['body-text', `body = ${n}`, n]);
+  const out: Array<[string, string, unknown]> = [];
   const { strings, objects } = walk(base);
   for (const name of PROTO_NAMES) {
     for (const leaf of strings) {
       const at = leaf.join('.') || '(body)';
-      out.push([`${at} = ${name}`, edit(base, leaf, () => name)]);
+      out.push(['body-value', `${at} = ${name}`, edit(base, leaf, () => name)]);
       if (strings.length > 1) {
         let v = base;
         for (const other of strings) v = edit(v, other, () => (other === leaf ? name : POLLUTED));
-        out.push([`${at} = ${name}, other strings = ${POLLUTED}`, v]);
+        out.push(['body-value-fill', `${at} = ${name}, other strings = ${POLLUTED}`, v]);
       }
     }
     for (const node of objects) {
       const at = node.join('.') || '(body)';
-      out.push([`${at} gets key ${name}`, edit(base, node, (n) => Object.fromEntries([...entriesOf(n), [name, { [POLLUTED]: 'yes' }]]))]);
-      for (const [key] of entriesOf(nodeAt(base, node))) {
-        out.push([`${at}: key ${key} renamed ${name}`, edit(base, node, (n) => Object.fromEntries(entriesOf(n).map(([k, v]) => [k === key ? name : k, v])))]);
-      }
+      out.push(['body-key-added', `${at} gets key ${name}`, edit(base, node, (n) => Object.fromEntries([...entriesOf(n), [name, { [POLLUTED]: 'yes' }]]))]);
+      // A map keyed by client text (a record) has one sampled entry: its key becomes the name.
+      // (Renaming a fixed property only makes an unknown key, which "gets key" covers.)
+      const [first] = entriesOf(nodeAt(base, node));
+      if (first) out.push(['body-key-renamed', `${at}: key ${first[0]} renamed ${name}`, edit(base, node, (n) => Object.fromEntries(entriesOf(n).map(([k, v]) => [k === first[0] ? name : k, v])))]);
     }
   }
   return out;
@@ -189,9 +190,9 @@ export function pollutionInputs(shape: RouteShape): FuzzInput[] {
       const fill = declared.filter(([k, s]) => k !== q && !baseQuery.some(([b]) => b === k) && (s.type === 'string' || s.type === undefined)).map(([k]): [string, string] => [k, POLLUTED]);
       if (fill.length > 0) push('query', `${q}=${name}, other string fields = ${POLLUTED}`, basePath + encodeQuery([...others, ...fill, [q, name]]));
     }
-    push('query-key', `query key ${name}`, basePath + encodeQuery([...baseQuery, [name, POLLUTED]]));
-    push('query-key', `query key ${name}[${POLLUTED}]`, basePath + encodeQuery([...baseQuery, [`${name}[${POLLUTED}]`, 'yes']]));
   }
+  // The names as query keys, all in one request (the kernel's query objects have no prototype).
+  push('query-key', 'query keys', basePath + encodeQuery([...baseQuery, ...PROTO_NAMES.flatMap((name): Array<[string, string]> => [[name, POLLUTED], [`${name}[${POLLUTED}]`, 'yes']])]));
 
   // Bodies.
   const takesBody = shape.accepts.length > 0 || shape.body !== undefined;
@@ -199,10 +200,10 @@ export function pollutionInputs(shape: RouteShape): FuzzInput[] {
     const encodings: BodyEncoding[] = shape.accepts.length > 0 ? [...new Set(shape.accepts)] : ['json'];
     const query = basePath + encodeQuery(baseQuery);
     for (const value of bodyBases(shape)) {
-      for (const [label, variant] of bodyVariants(value)) {
+      for (const [kind, label, variant] of bodyVariants(value)) {
         for (const encoding of encodings) {
           const body = encode(variant, encoding);
-          if (body) push('body', `${encoding}: ${label}`, query, body);
+          if (body) push(kind, `${encoding}: ${label}`, query, body);
         }
       }
     }

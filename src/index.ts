@@ -2,7 +2,7 @@
  * Switchboard's public API: everything a host application or a plugin author uses.
  * Plugins import the kernel only through this module.
  *
- * @packageDocumentation
+ * @module switchboard
  */
 export { Kernel, createKernel, KERNEL_TABLE_PREFIX, type KernelOptions, type KernelState } from './kernel.js';
 export { definePlugin, Tokens, type PluginDescriptor, type PluginEntry, type PluginContext, type CliSession, type KernelMode } from './plugin.js';

@@ -10,7 +10,7 @@
  * ctx.container.resolve<AnopeTypeRegistry>(AnopeTypes).register({ name: 'note', fields: [{ name: 'owner', ref: 'account', onDelete: 'cascade' }, 'text'] });
  * ```
  *
- * @packageDocumentation
+ * @module switchboard/plugins/anope
  */
 import { definePlugin, type PluginContext } from '../../src/index.js';
 import { authStrategies, type AnopeAuth } from './auth.js';

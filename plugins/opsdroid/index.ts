@@ -16,7 +16,7 @@
  * `opsdroidPlugin` is the plugin with the bundled skills only (`dance`, `hello`,
  * `loudnoises`, `seen`), as the standalone server runs it.
  *
- * @packageDocumentation
+ * @module switchboard/plugins/opsdroid
  */
 import { definePlugin, type PluginContext, type PluginDescriptor, type TSchema, type CliSession } from '../../src/index.js';
 import { SystemClock, type Clock } from './clock.js';

@@ -8,7 +8,7 @@
  * container, or use `switchboard owncast stream start|stop`), and listens to
  * `owncast.broadcast.disconnect-requested` to drop a publisher when an admin asks.
  *
- * @packageDocumentation
+ * @module switchboard/plugins/owncast
  */
 import './events.js';
 import { definePlugin, type CliSession, type PluginContext, type PluginDescriptor, type TSchema } from '../../src/index.js';

@@ -10,7 +10,7 @@
  * Identity comes from the host's identity resolver (in the standalone server: HTTP Basic
  * against its configured users; `admin: true` users are Nextcloud administrators).
  *
- * @packageDocumentation
+ * @module switchboard/plugins/talk
  */
 import { Lifecycle } from 'tsyringe';
 import { definePlugin, type PluginContext } from '../../src/index.js';

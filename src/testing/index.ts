@@ -14,6 +14,8 @@
  * ```
  *
  * Framework-neutral: it works with tap, node:test or anything else.
+ *
+ * @module switchboard/testing
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';

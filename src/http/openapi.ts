@@ -59,7 +59,7 @@ export interface OpenApiOptions {
 }
 
 /** The `servers` entry of a document whose paths are relative to where it is served. */
-export const SAME_SERVER = { url: '/', description: 'The server this document is served by' } as const;
+export const SAME_SERVER: Readonly<OpenApiDocument['servers'][number]> = { url: '/', description: 'The server this document is served by' };
 
 const MEDIA: Record<BodyKind, string> = {
   json: 'application/json',

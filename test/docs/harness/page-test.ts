@@ -29,10 +29,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { createTestDatabase, databaseKinds } from '../../../src/testing/index.js';
+import { createTestDatabase, databaseKinds, type DatabaseKind } from '../../../src/testing/index.js';
 import { showsExpected } from './expected.js';
 import { parseBlocks, type Block } from './markdown.js';
-import { prepareProjectDir, REPO, runPage } from './run-page.js';
+import { prepareProjectDir, REPO, runPage, type PageRun } from './run-page.js';
 import { typecheckBlocks } from './typescript.js';
 
 /** Options of a page's test. */
@@ -50,6 +50,9 @@ function tempDir(prefix: string): string {
 
 /** Declares the tap tests of one page. */
 export function testPage(page: string, options: PageTestOptions = {}): void {
+  // A page runs a server per database and a CLI process per command: on a busy machine that
+  // can take longer than tap's default per-file timeout.
+  t.setTimeout(600_000);
   t.test(`docs: ${page}`, async (t) => {
     const blocks = parseBlocks(fs.readFileSync(path.join(REPO, page), 'utf8'));
     const live = blocks.filter((b) => !b.marked);
@@ -74,62 +77,57 @@ export function testPage(page: string, options: PageTestOptions = {}): void {
       t.ok(later.some((b) => b.text.includes(stem)), `${where(page, block)} ${block.file} is used by a command after it`);
     }
 
+    // Everything slow starts at once: the type check, the configurations, and the page's run
+    // on each database (independent directories, ports and databases); then the checks.
     const ts = live.filter((b) => b.kind === 'ts');
     const yaml = live.filter((b) => b.kind === 'yaml');
-    if (ts.length || yaml.length) {
-      const dir = tempDir('swb-docs-ts-');
-      t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-      prepareProjectDir(dir);
-      if (ts.length) {
-        const errors = await typecheckBlocks(ts, dir, options.hostFiles);
-        for (const block of ts) {
-          const mine = errors.filter((e) => e.block === block);
-          t.same(mine.map((e) => `${where(page, e.line)} ${e.message}`), [], `${where(page, block)} ts compiles`);
-        }
-      }
-      for (const block of yaml) await checkConfig(t, page, block, dir);
-    }
-
     const shell = live.filter((b) => b.kind === 'shell' || b.kind === 'js');
-    if (shell.length) {
-      for (const kind of databaseKinds()) {
-        await t.test(kind, async (t) => {
-          const cwd = tempDir('swb-docs-');
-          t.teardown(() => fs.rmSync(cwd, { recursive: true, force: true }));
-          prepareProjectDir(cwd);
-          const env: NodeJS.ProcessEnv = {};
-          if (kind === 'postgres') {
-            const db = await createTestDatabase('postgres');
-            t.teardown(db.drop);
-            env.DATABASE_URL = db.url;
+    const host = ts.length || yaml.length ? tempDir('swb-docs-ts-') : undefined;
+    if (host) {
+      t.teardown(() => fs.rmSync(host, { recursive: true, force: true }));
+      prepareProjectDir(host);
+    }
+    const typechecked = host && ts.length ? typecheckBlocks(ts, host, options.hostFiles) : Promise.resolve([]);
+    const configs = host ? Promise.all(yaml.map((block) => checkConfig(block, host))) : Promise.resolve([]);
+    const runs = (shell.length ? databaseKinds() : []).map((kind) => ({ kind, result: runOn(t, kind, blocks) }));
+    // A failure of one must not leave the others unobserved.
+    for (const p of [typechecked, configs, ...runs.map((r) => r.result)]) p.catch(() => undefined);
+
+    const errors = await typechecked;
+    for (const block of ts) {
+      const mine = errors.filter((e) => e.block === block);
+      t.same(mine.map((e) => `${where(page, e.line)} ${e.message}`), [], `${where(page, block)} ts compiles`);
+    }
+    (await configs).forEach((result, i) => t.ok(result.ok, `${where(page, yaml[i])} yaml is a valid configuration`, { stderr: tail(result.stderr) }));
+
+    for (const { kind, result: running } of runs) {
+      await t.test(kind, async (t) => {
+        const result = await running;
+        for (const r of result.runs) {
+          const label = `${where(page, r.block)} ${r.block.kind} block`;
+          if (r.status !== 'ok') {
+            t.fail(`${label} ${r.status === 'failed' ? 'fails' : 'is not reached (an earlier block failed)'}`, {
+              stdout: tail(r.stdout),
+              stderr: tail(r.stderr),
+              ...(r.status === 'failed' ? { exitCode: result.exitCode, server: tail(result.serverErr + result.serverOut, 2000) } : {}),
+            });
+            continue;
           }
-          const result = await runPage({ blocks, cwd, env });
-          for (const r of result.runs) {
-            const label = `${where(page, r.block)} ${r.block.kind} block`;
-            if (r.status !== 'ok') {
-              t.fail(`${label} ${r.status === 'failed' ? 'fails' : 'is not reached (an earlier block failed)'}`, {
-                stdout: tail(r.stdout),
-                stderr: tail(r.stderr),
-                ...(r.status === 'failed' ? { server: tail(result.serverErr + result.serverOut, 2000) } : {}),
-              });
-              continue;
-            }
-            t.pass(`${label} exits 0`);
-            for (const c of r.commands) {
-              t.ok(c.actual !== undefined && showsExpected(c.actual, c.expected), `${where(page, c.line)} prints ${c.expected.split('\n')[0]}`, {
-                expected: c.expected,
-                found: tail(c.actual ?? '(nothing)'),
-              });
-            }
-            if (r.block.output) {
-              t.ok(showsExpected(r.stdout + r.stderr, r.block.output.text), `${where(page, r.block.output)} shows the output of the block before`, {
-                expected: r.block.output.text,
-                found: tail(r.stdout + r.stderr),
-              });
-            }
+          t.pass(`${label} exits 0 (${((r.ms ?? 0) / 1000).toFixed(1)} s)`);
+          for (const c of r.commands) {
+            t.ok(c.actual !== undefined && showsExpected(c.actual, c.expected), `${where(page, c.line)} prints ${c.expected.split('\n')[0]}`, {
+              expected: c.expected,
+              found: tail(c.actual ?? '(nothing)'),
+            });
           }
-        });
-      }
+          if (r.block.output) {
+            t.ok(showsExpected(r.stdout + r.stderr, r.block.output.text), `${where(page, r.block.output)} shows the output of the block before`, {
+              expected: r.block.output.text,
+              found: tail(r.stdout + r.stderr),
+            });
+          }
+        }
+      });
     }
     t.comment(
       `docs: ${page}: ${run.length} blocks run, ${marked.length} blocks marked ` +
@@ -143,17 +141,30 @@ function count(blocks: Block[], kind: Block['kind']): number {
   return blocks.filter((b) => b.kind === kind).length;
 }
 
+/** Runs the page once on a database, in a fresh project directory (removed when the test ends). */
+async function runOn(t: Test, kind: DatabaseKind, blocks: Block[]): Promise<PageRun> {
+  const cwd = tempDir('swb-docs-');
+  t.teardown(() => fs.rmSync(cwd, { recursive: true, force: true }));
+  prepareProjectDir(cwd);
+  const env: NodeJS.ProcessEnv = {};
+  if (kind === 'postgres') {
+    const db = await createTestDatabase('postgres');
+    t.teardown(db.drop);
+    env.DATABASE_URL = db.url;
+  }
+  return runPage({ blocks, cwd, env });
+}
+
 /** A yaml block is a standalone configuration: the CLI loads it and prepares every plugin with it. */
-async function checkConfig(t: Test, page: string, block: Block, dir: string): Promise<void> {
+async function checkConfig(block: Block, dir: string): Promise<{ ok: boolean; stderr: string }> {
   const file = path.join(dir, `config-L${block.line}.yaml`);
   fs.writeFileSync(file, block.text);
   const bin = path.join(dir, 'node_modules', '.bin', 'switchboard');
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, `config-L${block.line}.db`)}` };
   delete env.NODE_OPTIONS;
   delete env.SWITCHBOARD_CONFIG;
-  const result = await promisify(execFile)(process.execPath, [bin, 'migrate', '-c', file], { cwd: dir, env }).then(
+  return promisify(execFile)(process.execPath, [bin, 'migrate', '-c', file], { cwd: dir, env }).then(
     () => ({ ok: true, stderr: '' }),
     (err: { stderr?: string; message: string }) => ({ ok: false, stderr: err.stderr || err.message }),
   );
-  t.ok(result.ok, `${where(page, block)} yaml is a valid configuration`, { stderr: tail(result.stderr) });
 }

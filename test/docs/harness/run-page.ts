@@ -56,6 +56,8 @@ export interface BlockRun {
   stderr: string;
   /** Its `# →` checks. */
   commands: CommandCheck[];
+  /** How long it took, when it finished. */
+  ms?: number;
 }
 
 /** The result of running a page once. */
@@ -233,9 +235,9 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
         : `timeout 60 node ${quote(file)}\n`;
     }
     parts.push(
-      `echo ${id} > "$DOCS_DIR/reached"`,
+      `echo ${id} > "$DOCS_DIR/reached"; date +%s%3N > "$DOCS_DIR/${id}.start"`,
       `{\n${body}} > "$DOCS_DIR/${id}.out" 2> "$DOCS_DIR/${id}.err"`,
-      `echo ${id} >> "$DOCS_DIR/done"`,
+      `echo ${id} >> "$DOCS_DIR/done"; date +%s%3N > "$DOCS_DIR/${id}.end"`,
     );
   });
   const scriptFile = path.join(dir, 'page.sh');
@@ -278,7 +280,8 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
       expected: rewriteAddresses(c.expected, ports),
       actual: fs.existsSync(c.file) ? fs.readFileSync(c.file, 'utf8') : undefined,
     }));
-    return { block, status, stdout: read(`${id}.out`), stderr: read(`${id}.err`) + (status === 'failed' ? stderr : ''), commands };
+    const ms = Number(read(`${id}.end`)) - Number(read(`${id}.start`));
+    return { block, status, stdout: read(`${id}.out`), stderr: read(`${id}.err`) + (status === 'failed' ? stderr : ''), commands, ms: ms >= 0 ? ms : undefined };
   });
   return { runs, exitCode, serverOut: read('server.out'), serverErr: read('server.err'), startedServer: read('server.pid') !== '' };
 }

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     port = (server.address() as AddressInfo).port;
   } else if (kind === 'kernel') {
     // A trivial validated plugin route: what the kernel itself costs over Express.
+    // `{"disableProto": true}`: without Object.prototype.__proto__, as the standalone server runs.
+    if ((JSON.parse(arg ?? '{}') as { disableProto?: boolean }).disableProto) await import('../../examples/standalone/disable-proto.js');
     const app = express();
     app.disable('x-powered-by');
     const trivial = definePlugin({

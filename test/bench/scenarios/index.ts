@@ -8,5 +8,6 @@ import { talkScenario } from './talk.js';
 import { anopeScenario } from './anope.js';
 import { owncastScenario } from './owncast.js';
 import { startupScenario } from './startup.js';
+import { disableProtoScenario } from './disable-proto.js';
 
-export const scenarios: Scenario[] = [kernelScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario, owncastScenario, startupScenario];
+export const scenarios: Scenario[] = [kernelScenario, disableProtoScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario, owncastScenario, startupScenario];

@@ -37,7 +37,7 @@ export { bearerToken, parseBearer, type BearerTokenOptions } from './http/auth/b
 export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identity.js';
 export { PasswordVerifier, VerifierBusyError, isVerifierBusy, type PasswordVerifierOptions } from './http/auth/password-verifier.js';
 export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
-export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH } from './http/body.js';
+export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, jsonDepthExceeds } from './http/body.js';
 export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
 

@@ -9,7 +9,7 @@
  * command center (persisted), and a change reloads just the module it concerns.
  */
 import { performance } from 'node:perf_hooks';
-import { Type, validateConfig, type PluginContext } from '../../src/index.js';
+import { ErrorCodes, isSwitchboardError, Type, validateConfig, type PluginContext } from '../../src/index.js';
 import type { Clock } from './clock.js';
 import type { OpsdroidConfig } from './config.js';
 import { WebsocketConnector } from './connectors/websocket.js';
@@ -330,6 +330,9 @@ export class Opsdroid implements ResponseSink {
         }
       }
     } catch (err) {
+      // Only the configuration check's own verdict is shown to the client; anything else is
+      // an internal error (a 500 with the fixed text), whatever its message.
+      if (!isSwitchboardError(err, ErrorCodes.INVALID_CONFIG)) throw err;
       // One line per problem from validateConfig; the answer is one line of text.
       throw new ModuleConfigError(`Invalid config for ${type} '${name}': ${(err as Error).message.split('\n').join('; ')}`);
     }

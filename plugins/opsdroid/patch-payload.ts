@@ -7,6 +7,7 @@
  * - an unsupported type: `The change type 'web' is not a supported type. Please provide one of the allowed types ('connectors', 'skills', 'databases', 'parsers').`
  * - a wrong type: `The field 'module_name' is of type '<class 'int'>', but should be of type '<class 'str'>'`
  */
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../src/index.js';
 import type { ModuleType } from './modules.js';
 
 /** The module types a PATCH may change. */
@@ -80,6 +81,9 @@ export function parsePatchPayload(text: string): PatchPayload {
   } catch {
     throw new PatchPayloadError('Unable to decode json.');
   }
+  // Python's json module gives up on deep nesting (RecursionError); so does the kernel, past
+  // its limit, before any check recurses into the value.
+  if (jsonDepthExceeds(payload, MAX_JSON_DEPTH)) throw new PatchPayloadError('Unable to decode json.');
   for (const key of REQUIRED) {
     if (!pythonContains(payload, key)) {
       // str(KeyError(message)) is the message's repr: in double quotes, since it holds single ones.

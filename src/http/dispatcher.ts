@@ -457,16 +457,29 @@ export class Dispatcher {
   private handleError(plugin: PluginHttp, responder: Responder, req: Request, res: Response, err: unknown): void {
     if (isHttpError(err)) {
       if (err.status >= 500) plugin.logger.error({ err: err.cause ?? err, method: req.method, path: req.path }, err.message);
-      if (!res.headersSent) responder.error(req, res, err);
+      if (!res.headersSent) this.renderError(plugin, responder, req, res, err);
       else res.destroy();
       return;
     }
+    // An unexpected error: its message and stack go to the log only; the client gets the
+    // family's fixed 500.
     plugin.logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    responder.error(req, res, new HttpError(500, 'Internal Server Error', { code: HttpErrorCodes.INTERNAL }));
+    this.renderError(plugin, responder, req, res, new HttpError(500, 'Internal Server Error', { code: HttpErrorCodes.INTERNAL }));
+  }
+
+  /** Renders an error through the responder; if the responder itself fails, a bare 500 without its text. */
+  private renderError(plugin: PluginHttp, responder: Responder, req: Request, res: Response, err: HttpError): void {
+    try {
+      responder.error(req, res, err);
+    } catch (failure) {
+      plugin.logger.error({ err: failure, method: req.method, path: req.path }, 'the error responder failed');
+      if (res.headersSent) res.destroy();
+      else res.status(500).type('text/plain; charset=utf-8').end('Internal Server Error');
+    }
   }
 }
 

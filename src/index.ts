@@ -39,6 +39,7 @@ export { PasswordVerifier, VerifierBusyError, isVerifierBusy, type PasswordVerif
 export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, jsonDepthExceeds } from './http/body.js';
 export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
+export { apiReference, type ApiReferenceOptions } from './http/api-reference.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
 
 export { WebSocketHub, MAX_WEBSOCKET_PAYLOAD, type WebSocketRoute, type WebSocketRegistrar, type UpgradeRefusal } from './websocket.js';

@@ -1,12 +1,12 @@
 /**
  * The standalone server: an Express app with every enabled bundled plugin, the merged
- * OpenAPI document at `/openapi.json`, health endpoints, and a graceful stop.
+ * OpenAPI document at `/openapi.json` (browsable at `/docs`), health endpoints, and a graceful stop.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
+import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, apiReference, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
 import { bundledPlugins } from './plugins.js';
@@ -98,9 +98,12 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
   if (dbPassword) kernel.secrets.add(decodeURIComponent(dbPassword));
   kernel.attach(server);
 
+  const openapi = { title: 'Switchboard', description: `Plugins: ${entries.map((e) => e.plugin.id).join(', ')}` };
   app.get('/openapi.json', (_req, res) => {
-    res.json(kernel.openapi({ title: 'Switchboard', description: `Plugins: ${entries.map((e) => e.plugin.id).join(', ')}`, servers: servers() }));
+    res.json(kernel.openapi({ ...openapi, servers: servers() }));
   });
+  // The same document, browsable (Swagger UI, its assets from node_modules).
+  app.use('/docs', apiReference(kernel, { openapi }));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     const ready = kernel.state === 'running';

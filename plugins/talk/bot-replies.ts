@@ -21,6 +21,7 @@ import { TalkErrorCodes, talkError } from './ocs.js';
 import { BotStore } from './stores/bots.js';
 import type { BotRow, RoomRow } from './stores/rows.js';
 import { ThrottleStore } from './stores/throttle.js';
+import { RandomStore } from './stores/randoms.js';
 
 /** The signature headers of a bot request. */
 export interface BotSignature {
@@ -45,6 +46,7 @@ export class BotReplies {
    * @param bots - the bot store
    * @param throttle - failure counters
    * @param conversations - the conversation model
+   * @param randoms - the randoms of accepted requests (replay protection)
    * @internal Resolved from the plugin container, not constructed by hand.
    */
   constructor(
@@ -52,6 +54,7 @@ export class BotReplies {
     private readonly bots: BotStore,
     private readonly throttle: ThrottleStore,
     private readonly conversations: ConversationService,
+    private readonly randoms: RandomStore,
   ) {}
 
   private throttleKey(req: Request | undefined, token: string): string {
@@ -88,7 +91,13 @@ export class BotReplies {
     const room = await this.conversations.room(token);
     if (room) {
       for (const bot of await this.bots.activeInRoom(room.id, anyFeature)) {
-        if (signatureMatches(talkSignature(bot.secret, random, payload), signature)) return { bot, room };
+        if (!signatureMatches(talkSignature(bot.secret, random, payload), signature)) continue;
+        // A valid signature over a random already accepted is a replay (the original accepts it).
+        if (!(await this.randoms.claim(random, this.ctx.config.replay.windowSeconds * 1000, Date.now()))) {
+          this.ctx.logger.warn({ token, bot: bot.id }, 'bot request refused: its random was already used (a replay)');
+          throw new HttpError(401, '', { code: TalkErrorCodes.BOT_UNAUTHORIZED, data: null });
+        }
+        return { bot, room };
       }
     }
     const { windowSeconds } = this.ctx.config.throttle;

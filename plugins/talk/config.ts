@@ -31,6 +31,14 @@ export const TalkConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Replay protection of signed bot requests. */
+  replay: Type.Object(
+    {
+      /** How long the random of an accepted bot request is remembered, seconds. */
+      windowSeconds: Type.Integer({ minimum: 60, default: 86_400, description: 'How long the X-Nextcloud-Talk-Random of an accepted bot request is remembered: the same random within it is a replay and gets 401 (the original accepts replays).' }),
+    },
+    { default: {} },
+  ),
   /** The per-process cache of bot listings. */
   cache: Type.Object(
     {

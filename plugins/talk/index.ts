@@ -24,6 +24,8 @@ import { talkCli } from './cli.js';
 import { TalkConfigSchema, type TalkConfig } from './config.js';
 import { ConversationService } from './conversations.js';
 import { init } from './migrations/001_init.js';
+import { botRandoms } from './migrations/002_bot_randoms.js';
+import { RandomStore } from './stores/randoms.js';
 import { registerRoutes } from './routes.js';
 import { AttendeeStore } from './stores/attendees.js';
 import { BotStore } from './stores/bots.js';
@@ -46,7 +48,7 @@ export { API_V1, API_V4 } from './routes.js';
 export type { RoomRow, AttendeeRow, MessageRow, BotRow } from './stores/rows.js';
 
 /** Every service and store of the plugin, one instance per plugin container. */
-const SERVICES = [RoomStore, AttendeeStore, MessageStore, ReactionStore, BotStore, ThrottleStore, ChatNotifier, ListingCache, BotDelivery, ConversationService, BotAdmin, BotReplies] as const;
+const SERVICES = [RoomStore, AttendeeStore, MessageStore, ReactionStore, BotStore, ThrottleStore, RandomStore, ChatNotifier, ListingCache, BotDelivery, ConversationService, BotAdmin, BotReplies] as const;
 
 function registerServices(ctx: PluginContext<TalkConfig>): void {
   for (const service of SERVICES) {
@@ -60,7 +62,7 @@ export const talkPlugin = definePlugin({
   version: '0.1.0',
   description: 'Nextcloud Talk bot management (OCS bots-v1) with signed webhooks to bots and signed replies',
   config: TalkConfigSchema,
-  migrations: [init],
+  migrations: [init, botRandoms],
   async init(ctx) {
     registerServices(ctx);
     const delivery = ctx.container.resolve(BotDelivery);
@@ -80,6 +82,12 @@ export const talkPlugin = definePlugin({
     const timer = setInterval(() => void throttle.prune(windowMs, Date.now()).catch((err: unknown) => ctx.logger.warn({ err }, 'throttle prune failed')), Math.max(windowMs, 60_000));
     timer.unref();
     ctx.onStop(() => clearInterval(timer));
+    // Bot randoms older than the replay window are forgotten now and then too.
+    const randoms = ctx.container.resolve(RandomStore);
+    const replayMs = ctx.config.replay.windowSeconds * 1000;
+    const randomTimer = setInterval(() => void randoms.prune(replayMs, Date.now()).catch((err: unknown) => ctx.logger.warn({ err }, 'bot random prune failed')), Math.min(replayMs, 600_000));
+    randomTimer.unref();
+    ctx.onStop(() => clearInterval(randomTimer));
   },
   cli: talkCli,
 });

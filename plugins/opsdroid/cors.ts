@@ -1,7 +1,8 @@
 /**
  * CORS as opsdroid's web server does it (aiohttp-middlewares' `cors_middleware`): headers
  * only when the request has an `Origin`; a preflight (`OPTIONS` with
- * `Access-Control-Request-Method`) is answered 200 with an empty body.
+ * `Access-Control-Request-Method`) is answered 200 with an empty body. Credentials are never
+ * allowed cross-origin, and `*` is sent as `*`, never as the caller's origin.
  */
 import type { RequestHook } from '../../src/index.js';
 import type { OpsdroidConfig } from './config.js';
@@ -24,8 +25,10 @@ export function corsHook(cors: OpsdroidConfig['web']['cors']): RequestHook {
     const origin = req.headers.origin;
     if (origin) {
       let allowed = true;
-      if (allowAll) res.setHeader('Access-Control-Allow-Origin', '*');
-      else if (origins.has('*') || origins.has(origin)) {
+      // `*` means `*`: an arbitrary origin is never reflected, and credentials are never
+      // allowed (no `Access-Control-Allow-Credentials`); only a listed origin is echoed.
+      if (allowAll || origins.has('*')) res.setHeader('Access-Control-Allow-Origin', '*');
+      else if (origins.has(origin)) {
         res.setHeader('Access-Control-Allow-Origin', origin);
         res.append('Vary', 'Origin');
       } else allowed = false;

@@ -9,8 +9,8 @@ export interface WsClient {
   frames: string[];
   /** Sends a text frame (objects as JSON). */
   send(frame: string | object): void;
-  /** Resolves with the first frame (received before or after the call) that `match` accepts. */
-  next(match: (frame: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first frame from index `from` on (received before or after the call) that `match` accepts. */
+  next(match: (frame: string) => boolean, timeoutMs?: number, from?: number): Promise<string>;
   /** Closes the socket and waits until it is closed. */
   close(): Promise<void>;
 }
@@ -32,9 +32,9 @@ export function openWs(url: string, headers: Record<string, string> = {}): Promi
         ws,
         frames,
         send: (frame) => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
-        next: (match, timeoutMs = 10_000) =>
+        next: (match, timeoutMs = 10_000, from = 0) =>
           new Promise((res, rej) => {
-            let seen = 0;
+            let seen = from;
             const check = () => {
               for (; seen < frames.length; seen++) {
                 if (match(frames[seen])) {

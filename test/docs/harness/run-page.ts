@@ -218,7 +218,16 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
   const ports = { server: await freePort(), aux: await freePort() };
   const runnable = blocks.filter((b) => (b.kind === 'shell' || b.kind === 'js') && !b.marked);
   const checks = new Map<Block, Array<{ line: number; expected: string; file: string }>>();
-  const parts = ['set -eo pipefail', `DOCS_START=(${startCommand().map(quote).join(' ')})`, PRELUDE];
+  const parts = [
+    'set -eo pipefail',
+    // Standard input is a pipe from the test, which never writes to it: when the test process
+    // ends, even killed, the pipe closes and this watchdog stops the whole process group (the
+    // server, a bot), so nothing outlives the test. The blocks' own standard input is empty.
+    'exec 3<&0 0</dev/null',
+    '( while read -r _; do :; done <&3; kill -TERM 0 ) &',
+    `DOCS_START=(${startCommand().map(quote).join(' ')})`,
+    PRELUDE,
+  ];
   runnable.forEach((block, i) => {
     const id = `b${i}`;
     const text = rewriteAddresses(block.text, ports);
@@ -256,7 +265,7 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
     PORT: String(ports.server),
     ...options.env,
   });
-  const proc = spawn('bash', [scriptFile], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('bash', [scriptFile], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c) => (stdout += String(c)));
@@ -268,6 +277,7 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
   // The server and anything else the page left running in the background belong to bash's
   // process group: stop them (gracefully first).
   await stopGroup(proc.pid!);
+  proc.stdin.end();
 
   const read = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8') : '');
   const done = new Set(read('done').split('\n').filter(Boolean));

@@ -128,28 +128,34 @@ t.test('npm start: serves, answers /openapi.json with valid OpenAPI 3.1, SIGTERM
 });
 
 t.test('a bad config stops startup with the key named and exit code 1', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bad-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'switchboard.config.yaml'), 'plugins:\n  nosuch: {}\n');
-  const child = spawnTs(path.resolve(MAIN), [], { cwd: dir, env: { SWITCHBOARD_CONFIG: '', PORT: '0' } });
-  t.teardown(() => void child.proc.kill('SIGKILL'));
-  t.equal(await child.exited, 1);
-  t.equal(child.stderr(), 'switchboard: plugins.nosuch: unknown plugin (known: opsdroid, redball, talk, anope, owncast)\n');
-
-  // A plugin's config, checked by the kernel: every problem on its own line, no stack.
-  fs.writeFileSync(path.join(dir, 'switchboard.config.yaml'), 'server:\n  port: 0\nplugins:\n  anope:\n    auth:\n      token: short\n  opsdroid:\n    web:\n      webhook-token: " padded "\n');
-  const again = spawnTs(path.resolve(MAIN), [], { cwd: dir, env: { SWITCHBOARD_CONFIG: '', PORT: '' } });
-  t.teardown(() => void again.proc.kill('SIGKILL'));
-  t.equal(await again.exited, 1);
+  const file = (name: string, text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `swb-bad-${name}-`));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'switchboard.config.yaml'), text);
+    return dir;
+  };
+  // Both at once (each child compiles the sources, which takes a while on a busy machine).
+  // The second is a plugin's config, checked by the kernel: every problem on its own line.
+  const unknown = spawnTs(path.resolve(MAIN), [], { cwd: file('unknown', 'plugins:\n  nosuch: {}\n'), env: { SWITCHBOARD_CONFIG: '', PORT: '0' } });
+  const plugin = spawnTs(path.resolve(MAIN), [], {
+    cwd: file('plugin', 'server:\n  port: 0\nplugins:\n  anope:\n    auth:\n      token: short\n  opsdroid:\n    web:\n      webhook-token: " padded "\n'),
+    env: { SWITCHBOARD_CONFIG: '', PORT: '' },
+  });
+  t.teardown(() => void unknown.proc.kill('SIGKILL'));
+  t.teardown(() => void plugin.proc.kill('SIGKILL'));
+  const [unknownCode, pluginCode] = await Promise.all([unknown.exited, plugin.exited]);
+  t.equal(unknownCode, 1);
+  t.equal(unknown.stderr(), 'switchboard: plugins.nosuch: unknown plugin (known: opsdroid, redball, talk, anope, owncast)\n', 'one line, no stack');
+  t.equal(pluginCode, 1);
   t.equal(
-    again.stderr(),
+    plugin.stderr(),
     [
       'switchboard: plugins.opsdroid.web.webhook-token: must be printable ASCII without leading or trailing spaces (what an HTTP header can carry)',
       'switchboard: plugins.anope.auth.token: must be at least 16 characters (or auth: tokens | none | host | { middleware } | { strategy })',
       '',
     ].join('\n'),
   );
-  t.equal(again.stdout(), '', 'nothing on stdout: it never listened');
+  t.equal(plugin.stdout(), '', 'nothing on stdout: it never listened');
 });
 
 t.test('the annotated example config is valid and starts every family', async (t) => {

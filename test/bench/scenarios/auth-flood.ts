@@ -27,7 +27,7 @@ type Result = Awaited<ReturnType<typeof autocannon>>;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** How often the probe sends, ms. */
-const PROBE_INTERVAL_MS = 10;
+const PROBE_INTERVAL_MS = 50;
 
 /** One GET; resolves with its latency, ms. */
 function timedGet(url: string, agent: http.Agent): Promise<number> {

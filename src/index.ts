@@ -42,6 +42,15 @@ export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocu
 export { apiReference, type ApiReferenceOptions } from './http/api-reference.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
 
+export { KernelMetrics, RouteMetrics, HTTP_DURATION_BUCKETS, type MetricsOptions, type MetricSources, type OutboxBacklog } from './observability/metrics.js';
+export { METRIC_PREFIX } from './observability/metrics-prefix.js';
+export { PluginMetrics, type MetricDefinition, type GaugeDefinition, type HistogramDefinition, type Counter, type Gauge, type Histogram } from './observability/plugin-metrics.js';
+export { readOutboxBacklog } from './observability/outbox-backlog.js';
+export { currentRequest, currentRequestId, requestIdFor, withRequestContext, REQUEST_ID_HEADER, REQUEST_ID_PATTERN, type RequestContext } from './observability/request-context.js';
+export { accessLog, redactRequestUrl, SECRET_QUERY_KEY } from './observability/access-log.js';
+export { tracer, inSpan, TRACER_NAME, type InSpanOptions } from './observability/tracing.js';
+export { type RequestObserver, type DispatcherOptions } from './http/dispatcher.js';
+
 export { WebSocketHub, MAX_WEBSOCKET_PAYLOAD, type WebSocketRoute, type WebSocketRegistrar, type UpgradeRefusal } from './websocket.js';
 
 export {

@@ -41,6 +41,12 @@ import { kernelMigrations } from './db/kernel-migrations.js';
 import { LeaseService } from './cluster/leases.js';
 import { PgEventBridge } from './cluster/pg-bridge.js';
 import { Outbox, type OutboxOptions } from './outbox/outbox.js';
+import { accessLog } from './observability/access-log.js';
+import { KernelMetrics, type MetricsOptions } from './observability/metrics.js';
+import { readOutboxBacklog } from './observability/outbox-backlog.js';
+import { PluginMetrics } from './observability/plugin-metrics.js';
+import { withRequestContext } from './observability/request-context.js';
+import { Registry } from 'prom-client';
 import { Tokens, type KernelMode, type PluginContext, type PluginDescriptor, type PluginEntry } from './plugin.js';
 import { SecretRegistry } from './secrets.js';
 import { WebSocketHub } from './websocket.js';
@@ -77,6 +83,16 @@ export interface KernelOptions {
    * (PostgreSQL LISTEN/NOTIFY). Default: on for PostgreSQL; SQLite is single-instance.
    */
   cluster?: boolean;
+  /**
+   * Prometheus metrics (see docs/operations.md): a registry of the kernel's own by default,
+   * or the host's; `false` turns them off (`kernel.metrics()` then answers 404).
+   */
+  metrics?: MetricsOptions | false;
+  /**
+   * Write an access log line (pino-http, no headers, secret query values blanked) for every
+   * request through the kernel's handler. Default off; the standalone server turns it on.
+   */
+  accessLog?: boolean;
 }
 
 /** A registered plugin with everything the kernel knows about it. */
@@ -125,6 +141,8 @@ export class Kernel {
   private readonly records: PluginRecord[];
   private readonly dispatcher: Dispatcher;
   private readonly hub: WebSocketHub;
+  private readonly metricSet?: KernelMetrics;
+  private readonly entry: RequestHandler;
   private readonly abort = new AbortController();
   private current: KernelState = 'created';
   private knexHandle?: Knex;
@@ -150,8 +168,26 @@ export class Kernel {
       const entry = isEntry(p) ? p : { plugin: p };
       return { descriptor: entry.plugin, rawConfig: entry.config, mount: normalizeMount(entry.mount), cleanups: [], initialized: false, started: false };
     });
-    this.dispatcher = new Dispatcher(() => this.current === 'running', { identity: options.identity });
     this.hub = new WebSocketHub(() => this.current === 'running', normalizeMount(options.basePath), this.logger);
+    if (options.metrics !== false) {
+      this.metricSet = new KernelMetrics(
+        options.metrics ?? {},
+        {
+          plugins: () => this.records.map((r) => ({ id: r.descriptor.id, up: r.started && this.current === 'running' })),
+          websockets: () => this.hub.connectionsByPlugin(),
+          outbox: async () => (this.knexHandle && this.current !== 'stopped' && this.current !== 'failed' ? readOutboxBacklog(this.knexHandle, `${KERNEL_TABLE_PREFIX}outbox`, this.records.map((r) => r.descriptor.id)) : undefined),
+        },
+        this.logger.child({ component: 'metrics' }),
+      );
+    }
+    const metricSet = this.metricSet;
+    this.dispatcher = new Dispatcher(() => this.current === 'running', { identity: options.identity }, metricSet ? { observer: (plugin, route) => metricSet.route(plugin, route) } : {});
+    // Every request through the kernel gets its request id (and, when on, its access log line).
+    const dispatch = this.dispatcher.handle;
+    const log = options.accessLog ? accessLog(this.logger.child({ component: 'http' })) : undefined;
+    this.entry = log
+      ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => dispatch(req, res, next)))
+      : (req, res, next) => withRequestContext(req, res, () => dispatch(req, res, next));
     if (options.app) {
       const base = normalizeMount(options.basePath);
       if (base) (options.app as Router).use(base, this.handler);
@@ -169,7 +205,22 @@ export class Kernel {
    * one was given; a host can also mount it itself.
    */
   get handler(): RequestHandler {
-    return this.dispatcher.handle;
+    return this.entry;
+  }
+
+  /** The registry holding the kernel's metrics (undefined when metrics are off). */
+  get metricsRegistry(): Registry | undefined {
+    return this.metricSet?.registry;
+  }
+
+  /**
+   * An Express handler serving the kernel's metrics in Prometheus' text format (404 when
+   * metrics are off). Mount it where your scraper looks and guard it as you see fit; the
+   * standalone server serves it at `/metrics` behind `metrics.token`.
+   */
+  metrics(): RequestHandler {
+    if (!this.metricSet) return (_req, res) => void res.status(404).type('text/plain').end('Metrics are off');
+    return this.metricSet.handler();
   }
 
   /** The shared Knex handle (after start). */
@@ -303,6 +354,8 @@ export class Kernel {
     await runMigrations(opened.knex, KERNEL_TABLE_PREFIX, kernelMigrations);
     this.outboxService = new Outbox(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.logger.child({ component: 'outbox' }), this.instanceId, this.options.outbox);
     this.container.registerInstance(Tokens.Outbox, this.outboxService);
+    const attempts = this.metricSet?.outboxAttempts;
+    if (attempts) this.events.on('outbox.attempt', (o) => void attempts.labels(o.owner, o.next).inc());
     this.leaseService = new LeaseService(opened.knex, KERNEL_TABLE_PREFIX, this.instanceId);
     if (dialect.name === 'postgres' && this.options.cluster !== false) {
       this.bridge = new PgEventBridge(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.instanceId, this.logger.child({ component: 'cluster' }));
@@ -356,6 +409,7 @@ export class Kernel {
       events: this.events,
       logger,
       routes: this.dispatcher.registrar(id, record.mount, logger),
+      metrics: this.metricSet?.forPlugin(id) ?? new PluginMetrics(new Registry(), id),
       websockets: this.hub.registrar(id, record.mount),
       logs: this.logs,
       secrets: this.secrets,

@@ -4,6 +4,7 @@
  * endpoints serve it).
  */
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { currentRequestId } from './observability/request-context.js';
 import type { SecretRegistry } from './secrets.js';
 
 export type { Logger } from 'pino';
@@ -103,6 +104,12 @@ export interface KernelLogging {
   ring: LogRing;
 }
 
+/** The fields every log line gets: the id of the request being served, if any (a fresh object: pino merges into it). */
+function requestIdMixin(): object {
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
+}
+
 /** Reads the numeric level of a pino JSON line without parsing the whole line. */
 function lineLevel(line: string): number {
   const m = /"level":(\d+)/.exec(line);
@@ -147,6 +154,8 @@ export function createLogging(option: Logger | LoggerOptions | undefined, secret
       level: loggerLevel,
       base: undefined,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      // Every line written while a request is served carries its id, plugin lines included.
+      mixin: requestIdMixin,
       hooks: { streamWrite: (s) => secrets.scrub(s) },
     },
     destination,

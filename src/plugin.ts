@@ -24,6 +24,7 @@ import type { IdentityResolver } from './http/auth/strategy.js';
 import type { RouteRegistrar } from './http/route.js';
 import type { Logger, LogRing } from './logger.js';
 import type { OwnerOutbox } from './outbox/outbox.js';
+import type { PluginMetrics } from './observability/plugin-metrics.js';
 import type { SecretRegistry } from './secrets.js';
 import type { Leases } from './cluster/leases.js';
 import type { WebSocketRegistrar } from './websocket.js';
@@ -57,6 +58,11 @@ export interface PluginContext<Config = unknown> {
   readonly routes: RouteRegistrar;
   /** Declares websocket paths. */
   readonly websockets: WebSocketRegistrar;
+  /**
+   * The plugin's own Prometheus metrics: counter, gauge and histogram factories named
+   * `switchboard_<plugin>_<name>`, in the kernel's registry (a detached one when metrics are off).
+   */
+  readonly metrics: PluginMetrics;
   /** The kernel's recent log entries. */
   readonly logs: LogRing;
   /** Registers secrets so that they never appear in logs. */

@@ -66,6 +66,7 @@ export class WebSocketHub {
   private readonly routes: RegisteredSocketRoute[] = [];
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WEBSOCKET_PAYLOAD });
   private readonly servers = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  private readonly byPlugin = new Map<string, Set<WebSocket>>();
 
   /**
    * @param isOpen - true while the kernel is running
@@ -81,6 +82,7 @@ export class WebSocketHub {
   /** Creates the registrar of one plugin. */
   registrar(pluginId: string, prefix: string): WebSocketRegistrar {
     const clients = new Set<WebSocket>();
+    this.byPlugin.set(pluginId, clients);
     return {
       add: (route) => {
         const base = `${this.basePath}${prefix}`.replace(/\/+$/, '');
@@ -110,6 +112,11 @@ export class WebSocketHub {
   /** Every open socket. */
   get size(): number {
     return this.wss.clients.size;
+  }
+
+  /** Open sockets by plugin id (for the `switchboard_websocket_connections` metric). */
+  connectionsByPlugin(): Map<string, number> {
+    return new Map([...this.byPlugin].map(([id, clients]) => [id, clients.size]));
   }
 
   private async upgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

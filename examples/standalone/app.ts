@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, apiReference, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
+import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, apiReference, parseBearer, safeEqual, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
 import { bundledPlugins } from './plugins.js';
@@ -92,8 +92,11 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
     outbox: config.webhooks,
     stopTimeoutMs: options.stopTimeoutMs ?? 1500,
     version: VERSION,
+    accessLog: config.log.access,
   });
   for (const user of config.users) kernel.secrets.add(user.password);
+  const metricsToken = config.metrics.token;
+  if (metricsToken) kernel.secrets.add(metricsToken);
   const dbPassword = /^postgres(ql)?:\/\/[^:/]+:([^@]+)@/.exec(config.database.url)?.[2];
   if (dbPassword) kernel.secrets.add(decodeURIComponent(dbPassword));
   kernel.attach(server);
@@ -104,6 +107,15 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
   });
   // The same document, browsable (Swagger UI, its assets from node_modules).
   app.use('/docs', apiReference(kernel, { openapi }));
+  // Prometheus metrics, behind `metrics.token` (Bearer, compared in constant time) when set.
+  const metrics = kernel.metrics();
+  app.get('/metrics', (req, res, next) => {
+    if (metricsToken && !safeEqual(parseBearer(req.headers.authorization) ?? '', metricsToken)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').json({ error: 'Unauthorized' });
+      return;
+    }
+    metrics(req, res, next);
+  });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => {
     const ready = kernel.state === 'running';

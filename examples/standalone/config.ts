@@ -21,7 +21,19 @@ export const StandaloneConfigSchema = Type.Object({
     { default: {} },
   ),
   database: Type.Object({ url: Type.String({ default: 'sqlite:./data/switchboard.db' }) }, { default: {} }),
-  log: Type.Object({ level: LogLevel }, { default: {} }),
+  log: Type.Object(
+    {
+      level: LogLevel,
+      access: Type.Boolean({ default: true, description: 'One access log line per request (request id, method, URL with secret query values blanked, status, time).' }),
+    },
+    { default: {} },
+  ),
+  metrics: Type.Object(
+    {
+      token: Type.Optional(Type.String({ minLength: 16, description: 'When set, `/metrics` needs `Authorization: Bearer <token>`.' })),
+    },
+    { default: {} },
+  ),
   users: Type.Array(
     Type.Object({
       id: Type.String({ minLength: 1 }),

@@ -19,6 +19,7 @@ import { jsonResponder } from './responders/json.js';
 import type { Responder } from './responder.js';
 import type { AnyRouteDefinition, BodyKind, HttpMethod, RequestHook, RouteDefaults, RouteRegistrar } from './route.js';
 import { RefusalLog } from './refusal-log.js';
+import { contextWithSpan, endRequestSpan, startRequestSpan } from '../observability/request-span.js';
 import { compilePart, validationError, type PartValidator } from './validation.js';
 
 type AnyRoute = AnyRouteDefinition;
@@ -64,6 +65,20 @@ interface CompiledRoute {
   readonly body?: PartValidator;
   readonly onValidationError: (issues: ValidationIssue[], req: Request) => HttpError;
   readonly handler: AnyRoute['handler'];
+  /** Counts and times the route's requests (when metrics are on). */
+  readonly observer?: RequestObserver;
+}
+
+/** Counts and times the finished requests of one route (the kernel's metrics). */
+export interface RequestObserver {
+  /** Called once per request when its response closes. */
+  observe(method: string, status: number, seconds: number): void;
+}
+
+/** Options of the {@link Dispatcher}. */
+export interface DispatcherOptions {
+  /** Gives each compiled route its observer (plugin id, route template); none when metrics are off. */
+  observer?: (pluginId: string, route: string) => RequestObserver;
 }
 
 /** The responder used when a plugin sets none. */
@@ -110,10 +125,12 @@ export class Dispatcher {
   /**
    * @param isOpen - true while the kernel is running; requests to plugin routes get 503 otherwise
    * @param authContext - what auth strategies may use (the host identity resolver)
+   * @param options - see {@link DispatcherOptions}
    */
   constructor(
     private readonly isOpen: GateState,
     private readonly authContext: AuthContext,
+    private readonly options: DispatcherOptions = {},
   ) {}
 
   /** Creates the registrar a plugin uses during init. */
@@ -211,6 +228,7 @@ export class Dispatcher {
       body: route.body ? compilePart('body', route.body) : undefined,
       onValidationError: route.onValidationError ?? defaults.onValidationError ?? validationError,
       handler: route.handler,
+      observer: this.options.observer?.(plugin.id, fullPath),
     };
   }
 
@@ -345,7 +363,22 @@ export class Dispatcher {
     const settle = () => {
       if (--pending === 0) this.requestDone();
     };
-    res.on('close', settle); // 'close' is emitted once
+    const started = performance.now();
+    const span = startRequestSpan(route.plugin.id, req.method, route.fullPath);
+    // 'close' is emitted once, after the answer was written or the client went away.
+    res.on('close', () => {
+      route.observer?.observe(req.method, res.statusCode, (performance.now() - started) / 1000);
+      endRequestSpan(span, res.statusCode);
+      settle();
+    });
+    // A recording span (a host registered an OpenTelemetry SDK) is the active one while the
+    // route runs, so the plugin's own spans nest under it.
+    if (span.isRecording()) contextWithSpan(span, () => this.serveMatched(route, rawParams, req, res, settle));
+    else this.serveMatched(route, rawParams, req, res, settle);
+  }
+
+  /** {@link Dispatcher.serve}'s work once the request is counted in flight. */
+  private serveMatched(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response, settle: () => void): void {
     let async: Promise<void> | undefined;
     try {
       // Hooks that answer synchronously (most do: headers, CORS) keep the request on the

@@ -89,7 +89,7 @@ t.test('commands with "# →" are captured; npm start & runs in the foreground',
   t.same(commands.map((c) => c.expected), ['one\ntwo', 'three']);
   t.same(commands.map((c) => c.line), [4, 9]);
   t.match(script, /^npm start\s*\n/);
-  t.match(script, /\{ curl a \\\n {2}b\n\} > '\/d\/b0\.c0' \|\| true; cat '\/d\/b0\.c0'/);
+  t.match(script, /\{ curl a \\\n {2}b\n\} > '\/d\/b0\.c0' 2> '\/d\/b0\.c0\.err' \|\| echo "\$\?" > '\/d\/b0\.c0\.rc'; cat '\/d\/b0\.c0'/);
   t.match(script, /# → not a check/);
   t.match(script, /\{ npx thing\n\} > '\/d\/b0\.c1'/);
 });
@@ -101,7 +101,7 @@ t.test('a page that does not do what it shows fails', async (t) => {
   const result = await runPage({ blocks: parseBlocks(page), cwd });
   t.same(result.runs.map((r) => r.status), ['ok', 'ok', 'failed', 'not reached'], 'the marked block is skipped; a failing block stops the page');
   const [first, js, failing] = result.runs;
-  t.same(first.commands.map((c) => [c.expected, c.actual?.trim()]), [['hello …', 'hello world'], ['yes', 'nope']]);
+  t.same(first.commands.map((c) => [c.expected, c.actual?.trim(), c.exitCode]), [['hello …', 'hello world', 0], ['yes', 'nope', 0]]);
   t.ok(showsExpected(first.commands[0].actual!, first.commands[0].expected));
   t.notOk(showsExpected(first.commands[1].actual!, first.commands[1].expected), 'a wrong "# →" is caught');
   t.ok(showsExpected(js.stdout, js.block.output!.text), 'the js block printed its output block');

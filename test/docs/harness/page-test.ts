@@ -118,6 +118,7 @@ export function testPage(page: string, options: PageTestOptions = {}): void {
             t.ok(c.actual !== undefined && showsExpected(c.actual, c.expected), `${where(page, c.line)} prints ${c.expected.split('\n')[0]}`, {
               expected: c.expected,
               found: tail(c.actual ?? '(nothing)'),
+              ...(c.exitCode ? { exitCode: c.exitCode, stderr: tail(c.stderr, 1500) } : {}),
             });
           }
           if (r.block.output) {

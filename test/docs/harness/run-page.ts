@@ -44,6 +44,10 @@ export interface CommandCheck {
   expected: string;
   /** What the command printed on standard output (undefined when it did not run). */
   actual?: string;
+  /** What it printed on standard error. */
+  stderr: string;
+  /** Its exit status. */
+  exitCode: number;
 }
 
 /** What happened to one runnable block. */
@@ -168,7 +172,7 @@ export function instrumentShell(block: Block, id: string, outDir: string): { scr
     commands.push({ line, expected: '', file });
     // A command whose output the page shows is checked by that output, not by its exit status
     // (an answer the page documents may be an HTTP error, which makes curl exit 22).
-    out.push(`{ ${code.join('\n')}\n} > ${quote(file)} || true; cat ${quote(file)}`);
+    out.push(`{ ${code.join('\n')}\n} > ${quote(file)} 2> ${quote(`${file}.err`)} || echo "$?" > ${quote(`${file}.rc`)}; cat ${quote(file)}; cat ${quote(`${file}.err`)} >&2`);
     last = { expected: [expected], index: commands.length - 1 };
   };
   lines.forEach((raw, n) => {
@@ -289,6 +293,8 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
       line: c.line,
       expected: rewriteAddresses(c.expected, ports),
       actual: fs.existsSync(c.file) ? fs.readFileSync(c.file, 'utf8') : undefined,
+      stderr: fs.existsSync(`${c.file}.err`) ? fs.readFileSync(`${c.file}.err`, 'utf8') : '',
+      exitCode: fs.existsSync(`${c.file}.rc`) ? Number(fs.readFileSync(`${c.file}.rc`, 'utf8')) : 0,
     }));
     const ms = Number(read(`${id}.end`)) - Number(read(`${id}.start`));
     return { block, status, stdout: read(`${id}.out`), stderr: read(`${id}.err`) + (status === 'failed' ? stderr : ''), commands, ms: ms >= 0 ? ms : undefined };

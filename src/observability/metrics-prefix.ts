@@ -1,0 +1,2 @@
+/** The name prefix of every Switchboard metric. */
+export const METRIC_PREFIX = 'switchboard_';

@@ -99,6 +99,7 @@ export async function startShipped(config: Record<string, unknown>, options: { l
     const fail = (err: Error) => {
       clearTimeout(timer);
       proc.kill('SIGKILL');
+      void io.exited.then(() => fs.rmSync(cwd, { recursive: true, force: true }));
       reject(new Error(`${err.message}\nstdout: ${io.out().slice(-2000)}\nstderr: ${io.err().slice(-2000)}`));
     };
     proc.stdout!.on('data', check);

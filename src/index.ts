@@ -67,6 +67,25 @@ export {
   type DeadDelivery,
 } from './outbox/outbox.js';
 export { UrlPolicy, type UrlPolicyOptions } from './outbox/url-policy.js';
+export { AttemptLog, ATTEMPTS_KEPT, ATTEMPT_ERROR_MAX, sanitizeAttemptError, type AttemptRecord } from './outbox/attempt-log.js';
+export {
+  OutboxOperator,
+  DELIVERY_STATES,
+  PURGEABLE_STATES,
+  LIST_LIMIT_MAX,
+  REPLAY_BATCH_MAX,
+  redactUrl,
+  type DeliveryState,
+  type PurgeableState,
+  type DeliverySummary,
+  type DeliveryDetail,
+  type DeliveryFilter,
+  type ReplayResult,
+  type ReplayDeadResult,
+} from './outbox/operator.js';
+export { createAdminRouter, DEFAULT_ADMIN_PREFIX, type AdminOptions } from './outbox/admin-api.js';
+export { addOutboxCommands, formatTable, type OutboxCommandOptions } from './outbox/commands.js';
+export { parseDuration } from './outbox/duration.js';
 export { LeaseService, type Leases } from './cluster/leases.js';
 export { PgEventBridge, CLUSTER_CHANNEL } from './cluster/pg-bridge.js';
 

@@ -47,6 +47,8 @@ import { readOutboxBacklog } from './observability/outbox-backlog.js';
 import { PluginMetrics } from './observability/plugin-metrics.js';
 import { withRequestContext } from './observability/request-context.js';
 import { Registry } from 'prom-client';
+import { createAdminRouter, DEFAULT_ADMIN_PREFIX, type AdminOptions } from './outbox/admin-api.js';
+import { OutboxOperator } from './outbox/operator.js';
 import { Tokens, type KernelMode, type PluginContext, type PluginDescriptor, type PluginEntry } from './plugin.js';
 import { SecretRegistry } from './secrets.js';
 import { WebSocketHub } from './websocket.js';
@@ -70,6 +72,11 @@ export interface KernelOptions {
   identity?: IdentityResolver;
   /** Outbound webhook delivery settings. */
   outbox?: OutboxOptions;
+  /**
+   * The admin API (the outbox's list, show, replay and purge over HTTP): mounted on `app`
+   * under `admin.prefix` (default `/_switchboard`) only when `admin.token` is set.
+   */
+  admin?: AdminOptions;
   /** How long `stop()` waits for in-flight work before giving up on it (default 5000 ms). */
   stopTimeoutMs?: number;
   /** A prefix for every plugin's table prefix (default none: tables are `<plugin>_<name>`). */
@@ -148,6 +155,8 @@ export class Kernel {
   private knexHandle?: Knex;
   private ownsDatabase = false;
   private outboxService?: Outbox;
+  private operatorService?: OutboxOperator;
+  private adminRouter?: Router;
   private leaseService?: LeaseService;
   private bridge?: PgEventBridge;
   private ordered: PluginRecord[] = [];
@@ -188,8 +197,16 @@ export class Kernel {
     this.entry = log
       ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => dispatch(req, res, next)))
       : (req, res, next) => withRequestContext(req, res, () => dispatch(req, res, next));
+    if (options.admin?.token) {
+      if (normalizeMount(options.admin.prefix ?? DEFAULT_ADMIN_PREFIX) === '') {
+        throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, 'admin.prefix: must be a path below / (e.g. /_switchboard)');
+      }
+      this.secrets.add(options.admin.token);
+      this.adminRouter = createAdminRouter(options.admin.token, () => (this.current === 'running' || this.current === 'prepared' ? this.operatorService : undefined));
+    }
     if (options.app) {
       const base = normalizeMount(options.basePath);
+      if (this.adminRouter) (options.app as Router).use(`${base}${normalizeMount(options.admin?.prefix ?? DEFAULT_ADMIN_PREFIX)}`, this.adminRouter);
       if (base) (options.app as Router).use(base, this.handler);
       else options.app.use(this.handler);
     }
@@ -239,6 +256,20 @@ export class Kernel {
   get outbox(): Outbox {
     if (!this.outboxService) throw new SwitchboardError(ErrorCodes.KERNEL_STATE, 'The outbox exists after start()');
     return this.outboxService;
+  }
+
+  /** The outbox as operators see it: list, show, replay, purge (after start or prepare). */
+  get outboxOperator(): OutboxOperator {
+    if (!this.operatorService) throw new SwitchboardError(ErrorCodes.KERNEL_STATE, 'The outbox exists after start()');
+    return this.operatorService;
+  }
+
+  /**
+   * The admin API's router when `admin.token` is set (the kernel mounts it on `app` itself;
+   * a host without `app` can mount it where it likes), else undefined.
+   */
+  get adminHandler(): Router | undefined {
+    return this.adminRouter;
   }
 
   /** Requests being handled right now. */
@@ -356,6 +387,7 @@ export class Kernel {
     this.container.registerInstance(Tokens.Outbox, this.outboxService);
     const attempts = this.metricSet?.outboxAttempts;
     if (attempts) this.events.on('outbox.attempt', (o) => void attempts.labels(o.owner, o.next).inc());
+    this.operatorService = new OutboxOperator(opened.knex, KERNEL_TABLE_PREFIX, this.outboxService);
     this.leaseService = new LeaseService(opened.knex, KERNEL_TABLE_PREFIX, this.instanceId);
     if (dialect.name === 'postgres' && this.options.cluster !== false) {
       this.bridge = new PgEventBridge(opened.knex, KERNEL_TABLE_PREFIX, this.events, this.instanceId, this.logger.child({ component: 'cluster' }));

@@ -90,6 +90,7 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
     plugins: entries,
     identity: usersIdentity(config.users),
     outbox: config.webhooks,
+    admin: config.admin,
     stopTimeoutMs: options.stopTimeoutMs ?? 1500,
     version: VERSION,
     accessLog: config.log.access,

@@ -1,9 +1,9 @@
 /**
- * The `switchboard` command: `start`, `migrate`, `openapi`, `hash-password`, and every
+ * The `switchboard` command: `start`, `migrate`, `openapi`, `hash-password`, `outbox`, and every
  * bundled plugin's own subcommands (`switchboard <plugin> …`). Built on commander.
  */
 import { Command } from 'commander';
-import { addPluginCommands, hashPassword, Kernel, stdinSecret, type CliOutput, type SecretReader } from '../../src/index.js';
+import { addOutboxCommands, addPluginCommands, hashPassword, Kernel, stdinSecret, type CliOutput, type SecretReader } from '../../src/index.js';
 import { createStandalone, enabledPlugins, VERSION } from './app.js';
 import { loadStandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
@@ -75,6 +75,8 @@ export function buildCli(argv: readonly string[] = process.argv, options: CliOpt
       }
       out(hashPassword(password));
     });
+
+  addOutboxCommands(program, { createKernel: cliKernel, output: options.output, setExitCode: options.setExitCode });
 
   // Plugin subcommands exist for every bundled plugin the config does not disable; the
   // config is only read when one runs, so `--help` works without a config file.

@@ -56,6 +56,13 @@ export const StandaloneConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  admin: Type.Object(
+    {
+      token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token of the admin API (outbox list, show, replay, purge); the admin API is off without one.' })),
+      prefix: Type.String({ default: '/_switchboard', pattern: '^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$', description: 'Where the admin API is mounted.' }),
+    },
+    { default: {} },
+  ),
   plugins: Type.Record(Type.String(), Type.Object({ enabled: Type.Optional(Type.Boolean()), mount: Type.Optional(Type.String()) }, { additionalProperties: true }), { default: {} }),
 });
 

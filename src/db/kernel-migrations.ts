@@ -1,4 +1,4 @@
-/** The kernel's own tables (prefix `swb_`): the outbox, leases and spilled cluster events. */
+/** The kernel's own tables (prefix `swb_`): the outbox and its attempts, leases and spilled cluster events. */
 import type { Migration } from './migrations.js';
 
 /** Migrations of the kernel's tables. */
@@ -57,6 +57,28 @@ export const kernelMigrations: Migration[] = [
     async down(db, { table }) {
       await db.schema.dropTable(table('cluster_events'));
       await db.schema.dropTable(table('leases'));
+    },
+  },
+  {
+    name: '003_outbox_attempts',
+    async up(db, { table }) {
+      // Every attempt of a delivery (the newest few are kept per delivery); they go when
+      // their delivery goes (retention, cancel, purge).
+      await db.schema.createTable(table('outbox_attempts'), (t) => {
+        t.bigIncrements('id').primary();
+        t.bigInteger('outbox_id').notNullable().references('id').inTable(table('outbox')).onDelete('CASCADE');
+        t.integer('attempt').notNullable();
+        t.bigInteger('at').notNullable();
+        t.integer('status').nullable();
+        t.string('error', 255).nullable();
+        t.integer('duration_ms').notNullable();
+        t.string('outcome', 16).notNullable();
+        t.string('instance', 128).nullable();
+        t.index(['outbox_id', 'id'], 'swb_outbox_attempts_delivery');
+      });
+    },
+    async down(db, { table }) {
+      await db.schema.dropTable(table('outbox_attempts'));
     },
   },
 ];

@@ -18,6 +18,7 @@ import { dialectOf, type Dialect } from '../db/dialect.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { attemptDelivery, type AttemptResult } from './attempt.js';
+import { AttemptLog } from './attempt-log.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
 
 /** Settings of the outbox (standalone config: `webhooks:`). */
@@ -233,6 +234,8 @@ export class Outbox {
   private wakeUp?: () => void;
   private abort = new AbortController();
   private lastSweep = 0;
+  /** Every attempt, kept for operators (the newest few per delivery). */
+  readonly attemptLog: AttemptLog;
 
   /**
    * @param knex - the shared database
@@ -253,6 +256,7 @@ export class Outbox {
     this.policy = new UrlPolicy(options);
     this.dialect = dialectOf(knex);
     this.table = `${tablePrefix}outbox`;
+    this.attemptLog = new AttemptLog(knex, tablePrefix);
     this.settings = {
       concurrency: options.concurrency ?? 16,
       timeoutMs: options.timeoutMs ?? 5000,
@@ -575,6 +579,7 @@ export class Outbox {
       at: new Date(now),
       durationMs: result.durationMs,
     };
+    await this.attemptLog.record(outcome, this.instanceId).catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox could not record an attempt'));
     await this.report(outcome);
   }
 

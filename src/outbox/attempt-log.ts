@@ -1,0 +1,120 @@
+/**
+ * The attempt log: every attempt of every delivery, as operators see it in `outbox show`
+ * and the admin API (when, the status received, a short error text, how long it took, which
+ * instance made it). Only the newest {@link ATTEMPTS_KEPT} attempts of a delivery are kept,
+ * so a delivery retried for days cannot grow the table without bound; the rows go with
+ * their delivery (a foreign key with `ON DELETE CASCADE`).
+ */
+import type { Knex } from 'knex';
+import type { AttemptOutcome } from './outbox.js';
+
+/** How many attempts are kept per delivery (the newest ones). */
+export const ATTEMPTS_KEPT = 20;
+/** The longest error text kept for an attempt. */
+export const ATTEMPT_ERROR_MAX = 200;
+
+/** One recorded attempt. */
+export interface AttemptRecord {
+  /** The attempt number, from 1 (it starts again from 1 after a replay). */
+  attempt: number;
+  /** When the attempt ended. */
+  at: Date;
+  /** The receiver's status, when it answered. */
+  status: number | null;
+  /** A short error text (no URL beyond its origin, no receiver body), when it failed. */
+  error: string | null;
+  /** How long the attempt took. */
+  durationMs: number;
+  /** What followed: delivered, retry or dead. */
+  outcome: AttemptOutcome['next'];
+  /** The instance that made the attempt. */
+  instance: string | null;
+}
+
+interface AttemptRow {
+  outbox_id: number | string;
+  attempt: number;
+  at: number | string;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  outcome: string;
+  instance: string | null;
+}
+
+/**
+ * Shortens an error text for keeping and showing: URLs reduced to their origin (a path or
+ * query may carry a token), control characters removed, at most {@link ATTEMPT_ERROR_MAX}
+ * characters.
+ */
+export function sanitizeAttemptError(error: string): string {
+  const text = error
+    .replace(/\bhttps?:\/\/[^\s'"]+/gi, (url) => {
+      try {
+        return new URL(url).origin;
+      } catch {
+        return '<url>';
+      }
+    })
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim();
+  return text.length > ATTEMPT_ERROR_MAX ? `${text.slice(0, ATTEMPT_ERROR_MAX - 1)}…` : text;
+}
+
+/** Reads and writes `swb_outbox_attempts`. */
+export class AttemptLog {
+  private readonly table: string;
+
+  /**
+   * @param knex - the shared database
+   * @param tablePrefix - the kernel's table prefix
+   */
+  constructor(
+    private readonly knex: Knex,
+    tablePrefix: string,
+  ) {
+    this.table = `${tablePrefix}outbox_attempts`;
+  }
+
+  /** Records one attempt and drops the delivery's attempts beyond the newest {@link ATTEMPTS_KEPT}. */
+  async record(outcome: AttemptOutcome, instance: string): Promise<void> {
+    await this.knex(this.table).insert({
+      outbox_id: outcome.id,
+      attempt: outcome.attempt,
+      at: outcome.at.getTime(),
+      status: outcome.status ?? null,
+      error: outcome.error === undefined ? null : sanitizeAttemptError(outcome.error),
+      duration_ms: Math.max(0, Math.round(outcome.durationMs)),
+      outcome: outcome.next,
+      instance: instance.slice(0, 128),
+    });
+    const kept = this.knex(this.table).select('id').where('outbox_id', outcome.id).orderBy('id', 'desc').limit(ATTEMPTS_KEPT);
+    // Wrapped once more: MySQL-style engines refuse LIMIT directly in IN; SQLite and PostgreSQL accept both.
+    await this.knex(this.table)
+      .where('outbox_id', outcome.id)
+      .whereNotIn('id', this.knex.select('id').from(kept.as('kept')))
+      .del();
+  }
+
+  /** The kept attempts of deliveries, oldest first, by outbox row id. */
+  async forDeliveries(ids: readonly number[]): Promise<Map<number, AttemptRecord[]>> {
+    const byId = new Map<number, AttemptRecord[]>();
+    if (ids.length === 0) return byId;
+    const rows = (await this.knex(this.table).whereIn('outbox_id', ids).orderBy('id', 'asc')) as AttemptRow[];
+    for (const r of rows) {
+      const id = Number(r.outbox_id);
+      let list = byId.get(id);
+      if (!list) byId.set(id, (list = []));
+      list.push({
+        attempt: r.attempt,
+        at: new Date(Number(r.at)),
+        status: r.status,
+        error: r.error,
+        durationMs: r.duration_ms,
+        outcome: r.outcome as AttemptOutcome['next'],
+        instance: r.instance,
+      });
+    }
+    return byId;
+  }
+}

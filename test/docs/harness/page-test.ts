@@ -42,7 +42,14 @@ export interface PageTestOptions {
 }
 
 const where = (page: string, block: Block | number) => `${page}:${typeof block === 'number' ? block : block.line}`;
-const tail = (text: string, n = 3000) => (text.length > n ? `…${text.slice(-n)}` : text);
+/**
+ * The end of a text for a failure report, without the secrets a first start prints on
+ * standard error (an Anope token, Owncast's stream key): a test report is a log too.
+ */
+const tail = (text: string, n = 3000) => {
+  const redacted = text.replace(/anope_[\w-]{16,}/g, 'anope_(redacted)').replace(/(stream key: )\S+/g, '$1(redacted)');
+  return redacted.length > n ? `…${redacted.slice(-n)}` : redacted;
+};
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -109,7 +116,7 @@ export function testPage(page: string, options: PageTestOptions = {}): void {
             t.fail(`${label} ${r.status === 'failed' ? 'fails' : 'is not reached (an earlier block failed)'}`, {
               stdout: tail(r.stdout),
               stderr: tail(r.stderr),
-              ...(r.status === 'failed' ? { exitCode: result.exitCode, server: tail(result.serverErr + result.serverOut, 2000) } : {}),
+              ...(r.status === 'failed' ? { exitCode: result.exitCode, server: tail(result.serverOut, 2000) } : {}),
             });
             continue;
           }

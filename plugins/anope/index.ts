@@ -18,6 +18,7 @@ import { BUILTIN_TYPES, OPTIONAL_TYPES } from './builtin-types.js';
 import { registerCli } from './cli.js';
 import { AnopeConfigSchema, type AnopeConfig } from './config.js';
 import { init as initMigration } from './migrations/001_init.js';
+import { ObjectCounts, registerObjectMetrics } from './object-metrics.js';
 import { AnopeObjects, AnopeObjectStore } from './object-store.js';
 import { registerRoutes } from './routes.js';
 import { createRowReader } from './row-reader.js';
@@ -32,6 +33,7 @@ export { AnopeTypeRegistry, AnopeTypes, ANY_TYPE, MAX_FIELDS, TypeRegistrationEr
 export type { AnopeField, AnopeType, FieldInput, FieldSpec, OnDelete, TypeSpec } from './type-registry.js';
 export { AnopeObjectStore, AnopeObjects, PAGE_SIZE, parseId, type ObjectInput, type RefFilter, type RefsLookup } from './object-store.js';
 export { createRowReader, type RowReader } from './row-reader.js';
+export { ObjectCounts, registerObjectMetrics, OBJECT_COUNT_CACHE_MS } from './object-metrics.js';
 export { IdBatcher, MAX_BATCH, type BatchQuery, type RowWithId } from './id-batcher.js';
 export { AnopeTokenStore, TOKEN_CACHE_MS, type TokenInfo, type CreatedToken } from './token-store.js';
 export { BUILTIN_TYPES, OPTIONAL_TYPES } from './builtin-types.js';
@@ -101,6 +103,7 @@ export const anopePlugin = definePlugin({
     ctx.provide(AnopeObjects, store);
     ctx.container.registerInstance<AnopeServices>(AnopeServicesToken, { registry, store, tokens, schema });
     registerRoutes(ctx as PluginContext<unknown>, store, authStrategies(auth, tokens), config.pageSize);
+    registerObjectMetrics(ctx as PluginContext<unknown>, registry, new ObjectCounts(ctx.db, names));
   },
   async start(ctx) {
     const { store, tokens } = ctx.container.resolve<AnopeServices>(AnopeServicesToken);

@@ -9,7 +9,7 @@
  * command center (persisted), and a change reloads just the module it concerns.
  */
 import { performance } from 'node:perf_hooks';
-import { ErrorCodes, isSwitchboardError, Type, validateConfig, type PluginContext } from '../../src/index.js';
+import { ErrorCodes, isSwitchboardError, Type, validateConfig, type Counter, type PluginContext } from '../../src/index.js';
 import type { Clock } from './clock.js';
 import type { OpsdroidConfig } from './config.js';
 import { WebsocketConnector } from './connectors/websocket.js';
@@ -196,10 +196,20 @@ export class Opsdroid implements ResponseSink {
   private state: 'created' | 'loaded' | 'running' | 'stopped' = 'created';
   private changes: Promise<unknown> = Promise.resolve();
   private readonly ctx: PluginContext<OpsdroidConfig>;
+  /** `switchboard_opsdroid_messages_parsed_total`: events parsed by this instance. */
+  private readonly parsedCounter: Counter;
+  /** `switchboard_opsdroid_skills_run_total{skill,trigger,outcome}`: skill runs by this instance. */
+  private readonly skillsCounter: Counter<'skill' | 'trigger' | 'outcome'>;
 
   /** @param options - see {@link OpsdroidRuntimeOptions} */
   constructor(private readonly options: OpsdroidRuntimeOptions) {
     this.ctx = options.ctx;
+    this.parsedCounter = options.ctx.metrics.counter({ name: 'messages_parsed_total', help: 'Events parsed by this instance (messages from connectors, and the start event), as /stats/ counts messages.parsed.' });
+    this.skillsCounter = options.ctx.metrics.counter({
+      name: 'skills_run_total',
+      help: 'Skill runs by this instance, by skill, trigger (message, crontab, webhook) and outcome (ok, error).',
+      labelNames: ['skill', 'trigger', 'outcome'],
+    });
     this.excluded = new Set([...EXCLUDED_CONFIG_KEYS, ...options.ctx.config.web['command-center']['excluded-keys']]);
     this.memory = new Memory(() => this.enabledDatabases());
   }
@@ -467,7 +477,9 @@ export class Opsdroid implements ResponseSink {
     }
     try {
       await matcher.handler(this.bot(skillName), entry.view as SkillConfig, { crontab: matcher.crontab, timezone, scheduledAt: at });
+      this.skillsCounter.labels(skillName, 'crontab', 'ok').inc();
     } catch (err) {
+      this.skillsCounter.labels(skillName, 'crontab', 'error').inc();
       this.ctx.logger.error({ err, skill: skillName }, `Exception when running skill '${skillName}'.`);
     }
   }
@@ -487,6 +499,7 @@ export class Opsdroid implements ResponseSink {
 
   private async parseEvent(message: Message | null): Promise<void> {
     this.options.stats.record({ messagesParsed: 1 });
+    this.parsedCounter.inc();
     const ran: string[] = [];
     if (message) {
       const tasks: Promise<void>[] = [];
@@ -530,7 +543,9 @@ export class Opsdroid implements ResponseSink {
   private async runSkill(skill: Skill, entry: ModuleEntry, handler: MessageHandler, message: Message): Promise<void> {
     try {
       await handler(this.bot(skill.name), entry.view as SkillConfig, message);
+      this.skillsCounter.labels(skill.name, 'message', 'ok').inc();
     } catch (err) {
+      this.skillsCounter.labels(skill.name, 'message', 'error').inc();
       this.ctx.logger.error({ err, skill: skill.name }, `Exception when running skill '${skill.name}'.`);
       try {
         for (const text of WHOOPS) await message.respond(text);
@@ -586,7 +601,14 @@ export class Opsdroid implements ResponseSink {
     this.options.stats.record({ webhooksCalled: 1 });
     const entry = this.entries.skills.get(found.skill.name)!;
     this.ctx.logger.info({ skill: found.skill.name, webhook: found.matcher.webhook }, `Running skill ${found.skill.name} via webhook.`);
-    return found.matcher.handler(this.bot(found.skill.name), entry.view as SkillConfig, request);
+    try {
+      const result = await found.matcher.handler(this.bot(found.skill.name), entry.view as SkillConfig, request);
+      this.skillsCounter.labels(found.skill.name, 'webhook', 'ok').inc();
+      return result;
+    } catch (err) {
+      this.skillsCounter.labels(found.skill.name, 'webhook', 'error').inc();
+      throw err;
+    }
   }
 
   /** The running websocket connector, when `websocket` is enabled. */

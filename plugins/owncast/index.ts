@@ -17,6 +17,7 @@ import { migrations } from './migrations/001_init.js';
 import { Owncast } from './owncast.js';
 import { OwncastTokens } from './tokens.js';
 import { OwncastConfigSchema, type OwncastConfig } from './plugin-config.js';
+import { ChatEventTypes } from './constants.js';
 import { registerRoutes } from './routes/index.js';
 
 export { OwncastConfigSchema, type OwncastConfig, type OwncastDefaultVariant } from './plugin-config.js';
@@ -42,6 +43,19 @@ export { renderChatBody, renderPageContent } from './markdown.js';
 
 const ctxOf = (ctx: PluginContext<unknown>) => ctx as PluginContext<OwncastConfig>;
 
+const KNOWN_CHAT_TYPES: ReadonlySet<string> = new Set(Object.values(ChatEventTypes));
+
+/**
+ * The plugin's metrics: `switchboard_owncast_viewers` (chat clients connected, across the
+ * cluster on PostgreSQL, sampled at scrape) and `switchboard_owncast_chat_messages_total{type}`
+ * (messages stored by this instance; types outside Owncast's own are counted as `OTHER`).
+ */
+function registerMetrics(ctx: PluginContext<unknown>, owncast: Owncast): void {
+  ctx.metrics.gauge({ name: 'viewers', help: 'Viewers: chat clients connected (across every instance on PostgreSQL), sampled at scrape.', collect: (g) => g.set(owncast.connections.count()) });
+  const messages = ctx.metrics.counter({ name: 'chat_messages_total', help: 'Chat messages stored by this instance (from clients, integrations and the server), by event type.', labelNames: ['type'] });
+  ctx.events.on('owncast.chat.message', (m) => messages.labels(KNOWN_CHAT_TYPES.has(m.type) ? m.type : 'OTHER').inc());
+}
+
 /** The owncast plugin descriptor (its configuration is {@link OwncastConfig}). */
 export const owncastPlugin: PluginDescriptor<TSchema> = definePlugin<TSchema>({
   id: 'owncast',
@@ -52,6 +66,7 @@ export const owncastPlugin: PluginDescriptor<TSchema> = definePlugin<TSchema>({
   async init(ctx) {
     const owncast = await Owncast.create(ctxOf(ctx));
     registerRoutes(ctxOf(ctx), owncast);
+    registerMetrics(ctx, owncast);
   },
   async start(ctx) {
     await ctx.container.resolve<Owncast>(OwncastTokens.Owncast).start();

@@ -163,6 +163,15 @@ export const redballPlugin = definePlugin({
     s.keys.setCacheMs(ctx.config.apiKeyCacheMs);
     await s.auths.registerSecrets();
     registerRoutes(ctx, s);
+    ctx.metrics.gauge({
+      name: 'bots',
+      help: 'Bots by state (running, stopped, failed: stopped with an error), read from the database at scrape.',
+      labelNames: ['state'],
+      collect: async (gauge) => {
+        const counts = await s.runs.countByState();
+        for (const state of ['running', 'stopped', 'failed'] as const) gauge.set({ state }, counts[state]);
+      },
+    });
   },
   async start(ctx) {
     ctx.container.resolve(BotListCache).listen();

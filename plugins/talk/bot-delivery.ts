@@ -19,7 +19,7 @@ import crypto from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { ErrorCodes, Tokens, isSwitchboardError, type AttemptOutcome, type DeliveryInput, type PluginContext } from '../../src/index.js';
+import { ErrorCodes, Tokens, isSwitchboardError, type AttemptOutcome, type Counter, type DeliveryInput, type PluginContext } from '../../src/index.js';
 import { ActorType, BOT_ACTOR_PREFIX, BotFeature } from './constants.js';
 import type { TalkConfig } from './config.js';
 import { BotStore } from './stores/bots.js';
@@ -62,6 +62,7 @@ export class BotDelivery {
   private readonly secretsByUrl = new Map<string, string>();
   private readonly secretsById = new Map<number, string>();
   private reloading?: Promise<void>;
+  private deliveries?: Counter<'outcome'>;
 
   /**
    * @param ctx - the plugin context (outbox, config, logger)
@@ -82,6 +83,16 @@ export class BotDelivery {
       return { 'X-Nextcloud-Talk-Random': random, 'X-Nextcloud-Talk-Signature': talkSignature(secret, random, body) };
     });
     this.ctx.outbox.onAttempt((outcome) => this.onAttempt(outcome));
+    this.deliveries = this.ctx.metrics.counter({
+      name: 'deliveries_total',
+      help: 'Attempts by this instance to deliver webhooks to bots, by outcome (delivered, retry, dead).',
+      labelNames: ['outcome'],
+    });
+    this.ctx.metrics.gauge({
+      name: 'bot_errors',
+      help: "Failed webhook deliveries to the installed bots: the sum of their error_count (Talk's own counter), read from the database at scrape.",
+      collect: async (gauge) => gauge.set(await this.bots.totalErrors()),
+    });
   }
 
   /** The secret of the bot a delivery is for: by its id (`bot:<id>`) when known, else by URL. */
@@ -222,7 +233,9 @@ export class BotDelivery {
   }
 
   private async onAttempt(outcome: AttemptOutcome): Promise<void> {
-    if (outcome.ok || !outcome.ownerRef?.startsWith('bot:')) return;
+    if (!outcome.ownerRef?.startsWith('bot:')) return;
+    this.deliveries?.labels(outcome.next).inc();
+    if (outcome.ok) return;
     const botId = Number(outcome.ownerRef.slice(4));
     const message = outcome.error ?? `UnexpectedStatusCode: ${outcome.status}`;
     this.ctx.logger.warn({ bot: botId, status: outcome.status, attempt: outcome.attempt, next: outcome.next, error: message }, 'bot webhook failed, increasing error count');

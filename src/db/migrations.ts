@@ -4,6 +4,7 @@
  * never mixes with another's or with the host's own Knex migrations.
  */
 import type { Knex } from 'knex';
+import { inSpan } from '../observability/tracing.js';
 import { dialectOf, type Dialect } from './dialect.js';
 
 /** What a migration's `up`/`down` receives besides the transaction-bound Knex handle. */
@@ -30,6 +31,9 @@ export interface Migration {
 export function migrationContext(knex: Knex, tablePrefix: string): MigrationContext {
   return { tablePrefix, table: (name) => `${tablePrefix}${name}`, dialect: dialectOf(knex) };
 }
+
+/** The name of the span of each migration that runs (attributes: the table prefix and the migration's name). */
+export const MIGRATION_SPAN = 'migration';
 
 /** The advisory lock key every Switchboard instance takes while it migrates (PostgreSQL). */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49; // "SWMI"
@@ -72,7 +76,7 @@ export async function runMigrations(knex: Knex, tablePrefix: string, migrations:
       const ran: string[] = [];
       for (const m of sorted) {
         if (done.has(m.name)) continue;
-        await m.up(trx, ctx);
+        await inSpan(MIGRATION_SPAN, { attributes: () => ({ 'switchboard.migration.prefix': tablePrefix, 'switchboard.migration.name': m.name, 'db.system': ctx.dialect.name === 'postgres' ? 'postgresql' : 'sqlite' }) }, () => m.up(trx, ctx));
         await trx(table).insert({ name: m.name, run_at: Date.now() });
         ran.push(m.name);
       }

@@ -98,7 +98,11 @@ export class KernelMetrics {
    * @param sources - what is sampled at scrape time
    * @param logger - for sampling failures (a scrape still answers without the failed part)
    */
-  constructor(options: MetricsOptions, sources: MetricSources, logger: Logger) {
+  constructor(
+    options: MetricsOptions,
+    sources: MetricSources,
+    private readonly logger: Logger,
+  ) {
     this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     if (options.defaultMetrics !== false && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) {
@@ -194,7 +198,7 @@ export class KernelMetrics {
 
   /** The metric factories a plugin gets as `ctx.metrics`. */
   forPlugin(pluginId: string): PluginMetrics {
-    return new PluginMetrics(this.registry, pluginId);
+    return new PluginMetrics(this.registry, pluginId, this.logger.child({ plugin: pluginId }));
   }
 
   /** The registry in Prometheus' text format. */

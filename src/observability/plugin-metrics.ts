@@ -4,6 +4,7 @@
  * kernel's registry.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
 import { METRIC_PREFIX } from './metrics-prefix.js';
 
 export type { Counter, Gauge, Histogram } from 'prom-client';
@@ -20,7 +21,11 @@ export interface MetricDefinition<L extends string = string> {
 
 /** A gauge's definition; `collect` (if given) samples its value when the registry is scraped. */
 export interface GaugeDefinition<L extends string = string> extends MetricDefinition<L> {
-  /** Sets the gauge's values at scrape time (e.g. counts read from the database); may be asynchronous. */
+  /**
+   * Sets the gauge's values at scrape time (e.g. counts read from the database); may be
+   * asynchronous. When it fails, the scrape still answers, without this gauge's values, and
+   * the failure is logged.
+   */
   collect?: (gauge: Gauge<L>) => void | Promise<void>;
 }
 
@@ -38,10 +43,12 @@ export class PluginMetrics {
   /**
    * @param registry - the kernel's registry
    * @param pluginId - the plugin's id (`-` becomes `_` in names)
+   * @param logger - where a failing gauge sampler is logged
    */
   constructor(
     private readonly registry: Registry,
     pluginId: string,
+    private readonly logger?: Logger,
   ) {
     this.prefix = `${METRIC_PREFIX}${pluginId.replace(/-/g, '_')}_`;
   }
@@ -54,12 +61,25 @@ export class PluginMetrics {
   /** A gauge, registered in the kernel's registry; sampled at scrape time when `collect` is given. */
   gauge<L extends string = string>(def: GaugeDefinition<L>): Gauge<L> {
     const sample = def.collect;
+    const logger = this.logger;
+    const name = this.prefix + def.name;
     return new Gauge<L>({
       name: this.prefix + def.name,
       help: def.help,
       labelNames: def.labelNames ?? [],
       registers: [this.registry],
-      ...(sample ? { collect(this: Gauge<L>) { return sample(this); } } : {}),
+      ...(sample
+        ? {
+            async collect(this: Gauge<L>) {
+              try {
+                await sample(this);
+              } catch (err) {
+                this.reset();
+                logger?.warn({ err, metric: name }, 'metrics: a gauge could not be sampled');
+              }
+            },
+          }
+        : {}),
     });
   }
 

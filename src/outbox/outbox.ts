@@ -17,6 +17,8 @@ import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/dialect.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
+import { contextWithSpan } from '../observability/request-span.js';
+import { endAttemptSpan, startAttemptSpan } from '../observability/outbox-span.js';
 import { attemptDelivery, type AttemptResult } from './attempt.js';
 import { AttemptLog } from './attempt-log.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
@@ -507,6 +509,18 @@ export class Outbox {
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
+    const span = startAttemptSpan(row.owner, row.url, row.attempts + 1);
+    let outcome: AttemptOutcome | undefined;
+    try {
+      outcome = await contextWithSpan(span, () => this.attempt(row));
+    } finally {
+      endAttemptSpan(span, outcome?.next, outcome?.status);
+    }
+    if (outcome) await this.report(outcome);
+  }
+
+  /** Makes one attempt and records it; returns its outcome (undefined when cut short by stop or taken over). */
+  private async attempt(row: OutboxRow): Promise<AttemptOutcome | undefined> {
     const attempt = row.attempts + 1;
     const body = Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body as unknown as string);
     const headers = JSON.parse(row.headers) as Record<string, string>;
@@ -525,7 +539,7 @@ export class Outbox {
     if (this.abort.signal.aborted && result.status === undefined) {
       // Cut short by stop(): not an attempt. It stays in its lane and resumes after restart.
       await this.unclaim(row);
-      return;
+      return undefined;
     }
     const ok = result.status !== undefined && isSuccess(row.success, result.status);
     const now = Date.now();
@@ -554,7 +568,7 @@ export class Outbox {
     if (changed === 0) {
       // Our claim expired and another instance took the delivery over; it reports instead.
       this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
-      return;
+      return undefined;
     }
     if (next !== 'retry') {
       if (this.running) {
@@ -580,7 +594,7 @@ export class Outbox {
       durationMs: result.durationMs,
     };
     await this.attemptLog.record(outcome, this.instanceId).catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox could not record an attempt'));
-    await this.report(outcome);
+    return outcome;
   }
 
   /** Gives a claimed delivery back, unattempted: due now, for any instance. */

@@ -20,7 +20,8 @@
  * running whose lease expired (their instance died). A stopping instance hands its bots over
  * to the others; the last one records them as stopped.
  */
-import type { EventBus, Logger } from '../../../src/index.js';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { tracer, type EventBus, type Logger } from '../../../src/index.js';
 import { NotFound } from '../errors.js';
 import type { BotConfigStore } from '../stores/bot-config-store.js';
 import type { BotStore } from '../stores/bot-store.js';
@@ -154,6 +155,20 @@ interface RunningBot {
    * (another instance takes it over); `lost` writes nothing (another instance owns it now).
    */
   ending: 'stop' | 'handover' | 'lost';
+  /** The run's span (`redball bot run`), ended with the run. */
+  span: Span;
+}
+
+/** The name of the span of each bot run, from its thread's start to the end of the run. */
+export const BOT_RUN_SPAN = 'redball bot run';
+
+/** Ends a bot run's span with how the run ended; `error` marks it as failed. */
+function endRunSpan(span: Span, outcome: string, error?: string): void {
+  if (span.isRecording()) {
+    span.setAttribute('switchboard.redball.bot.outcome', outcome);
+    if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  }
+  span.end();
 }
 
 /** Starts, stops and watches bots. */
@@ -405,10 +420,15 @@ export class BotRunner {
     const redditAuth = await auths.forBot(bot.redditAuth);
     const log = logger.child({ bot: botId, botName: bot.name });
     const recorder = new RunRecorder(botId, runs, log, this.deps.ownership.instanceId);
+    const span = tracer().startSpan(BOT_RUN_SPAN);
+    if (span.isRecording()) {
+      span.setAttributes({ 'switchboard.redball.bot.id': botId, 'switchboard.redball.bot.type': type.name, 'switchboard.redball.bot.takeover': options.takeover === true });
+    }
     let process: BotProcess;
     try {
       process = this.spawn(botId, bot, type, resolved.url, settings, redditAuth, recorder, log);
     } catch (err) {
+      endRunSpan(span, 'not-started', 'no thread could be started');
       return this.refuse(botId, `Cannot start bot ${botId}: no thread could be started for it: ${(err as Error).message}`);
     }
     this.live.add(process);
@@ -425,6 +445,7 @@ export class BotRunner {
       await process.terminate();
       await process.done;
       this.live.delete(process);
+      endRunSpan(span, 'not-started', this.closing ? undefined : 'its module could not be run');
       if (this.closing) return { ok: false, error: 'Switchboard is stopping; bots cannot start now.' };
       return this.refuse(botId, `Cannot start bot ${botId}: its module (${resolved.location}) could not be run: ${(err as Error).message}`);
     } finally {
@@ -438,6 +459,7 @@ export class BotRunner {
       recorder,
       finished: process.done.then((outcome) => this.finished(entry, outcome, log)),
       ending: 'stop',
+      span,
     };
     this.running.set(botId, entry);
     await recorder.flush();
@@ -496,6 +518,7 @@ export class BotRunner {
       log.info(`bot ${entry.id} (${entry.name}) stopped here (${entry.ending === 'lost' ? 'owned elsewhere now' : 'handed over'})`);
       if (this.running.get(entry.id) === entry) this.running.delete(entry.id);
       this.leaseUntil.delete(entry.id);
+      endRunSpan(entry.span, entry.ending);
       this.deps.events.emit('redball.bot.stopped', { botId: entry.id, name: entry.name });
       return;
     }
@@ -520,6 +543,7 @@ export class BotRunner {
     await this.deps.ownership.release(entry.id).catch((err: unknown) => log.warn({ err }, `could not release the lease of bot ${entry.id}`));
     if (this.running.get(entry.id) === entry) this.running.delete(entry.id);
     this.leaseUntil.delete(entry.id);
+    endRunSpan(entry.span, outcome.kind, error);
     this.deps.events.emit('redball.bot.stopped', { botId: entry.id, name: entry.name, ...(error ? { error } : {}) });
   }
 

@@ -123,6 +123,27 @@ export class RunStore {
     return (await this.rows([botId]))[0];
   }
 
+  /**
+   * How many bots are in each state, in one grouped query: `running`, `failed` (stopped with
+   * an error: its run function threw or it could not start) and `stopped` (every other bot,
+   * including one never started).
+   */
+  async countByState(): Promise<{ running: number; stopped: number; failed: number }> {
+    const result = await this.ctx.db.raw(
+      `SELECT COALESCE(r.status, 'stopped') AS status, CASE WHEN r.error IS NULL THEN 0 ELSE 1 END AS failed, COUNT(*) AS n
+         FROM ?? b LEFT JOIN ?? r ON r.bot_id = b.id GROUP BY 1, 2`,
+      [this.ctx.table('bots'), this.table],
+    );
+    const counts = { running: 0, stopped: 0, failed: 0 };
+    for (const row of this.ctx.dialect.rows<{ status: string; failed: number | string; n: number | string }>(result)) {
+      const n = Number(row.n);
+      if (row.status === 'running') counts.running += n;
+      else if (Number(row.failed) === 1) counts.failed += n;
+      else counts.stopped += n;
+    }
+    return counts;
+  }
+
   /** The bots recorded as running, except those listed (they run here). */
   async runningExcept(botIds: readonly number[]): Promise<number[]> {
     const q = this.ctx.db(this.table).where({ status: 'running' }).select('bot_id').orderBy('bot_id');

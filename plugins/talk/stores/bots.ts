@@ -185,6 +185,12 @@ export class BotStore {
       .update({ error_count: db.raw('error_count + 1'), last_error_date: at, last_error_message: message.slice(0, 4000) });
   }
 
+  /** The sum of every installed bot's `error_count` (one aggregate query). */
+  async totalErrors(db: Db = this.ctx.db): Promise<number> {
+    const row = (await db(this.table).sum({ n: 'error_count' }).first()) as { n: number | string | null } | undefined;
+    return Number(row?.n ?? 0);
+  }
+
   /** Deletes a bot and its set-ups. */
   async delete(id: number, db: Db = this.ctx.db): Promise<boolean> {
     await db(this.conversations).where({ bot_id: id }).del();

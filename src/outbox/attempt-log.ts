@@ -76,9 +76,13 @@ export class AttemptLog {
     this.table = `${tablePrefix}outbox_attempts`;
   }
 
-  /** Records one attempt and drops the delivery's attempts beyond the newest {@link ATTEMPTS_KEPT}. */
-  async record(outcome: AttemptOutcome, instance: string): Promise<void> {
-    await this.knex(this.table).insert({
+  /**
+   * Records one attempt and drops the delivery's attempts beyond the newest {@link ATTEMPTS_KEPT}.
+   *
+   * @param db - where to write (the outbox passes the transaction that records the outcome)
+   */
+  async record(outcome: AttemptOutcome, instance: string, db: Knex = this.knex): Promise<void> {
+    await db(this.table).insert({
       outbox_id: outcome.id,
       attempt: outcome.attempt,
       at: outcome.at.getTime(),
@@ -88,11 +92,11 @@ export class AttemptLog {
       outcome: outcome.next,
       instance: instance.slice(0, 128),
     });
-    const kept = this.knex(this.table).select('id').where('outbox_id', outcome.id).orderBy('id', 'desc').limit(ATTEMPTS_KEPT);
+    const kept = db(this.table).select('id').where('outbox_id', outcome.id).orderBy('id', 'desc').limit(ATTEMPTS_KEPT);
     // Wrapped once more: MySQL-style engines refuse LIMIT directly in IN; SQLite and PostgreSQL accept both.
-    await this.knex(this.table)
+    await db(this.table)
       .where('outbox_id', outcome.id)
-      .whereNotIn('id', this.knex.select('id').from(kept.as('kept')))
+      .whereNotIn('id', db.select('id').from(kept.as('kept')))
       .del();
   }
 

@@ -564,21 +564,6 @@ export class Outbox {
       update.failures = ok ? row.failures : row.failures + 1;
       update.finished_at = now;
     }
-    const changed = await this.knex(this.table).where({ id: row.id, locked_by: this.instanceId }).update(update);
-    if (changed === 0) {
-      // Our claim expired and another instance took the delivery over; it reports instead.
-      this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
-      return undefined;
-    }
-    if (next !== 'retry') {
-      if (this.running) {
-        const following = await this.advanceLane(row.ordering_key);
-        // stop() may have begun while we advanced: then the next delivery goes back, unattempted.
-        if (following && this.running) this.launch(following);
-        else if (following) await this.unclaim(following);
-      } else await this.promote([row.ordering_key]);
-    }
-    if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
     const outcome: AttemptOutcome = {
       id: Number(row.id),
       deliveryId: row.delivery_id,
@@ -593,7 +578,32 @@ export class Outbox {
       at: new Date(now),
       durationMs: result.durationMs,
     };
-    await this.attemptLog.record(outcome, this.instanceId).catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox could not record an attempt'));
+    // The attempt is logged in the transaction that records its outcome, so that an operator
+    // never sees a delivery dead or delivered without its last attempt. A failure to log it
+    // (rolled back to a savepoint) never undoes the outcome.
+    const changed = await this.knex.transaction(async (trx) => {
+      const n = await trx(this.table).where({ id: row.id, locked_by: this.instanceId }).update(update);
+      if (n > 0) {
+        await trx
+          .transaction((savepoint) => this.attemptLog.record(outcome, this.instanceId, savepoint))
+          .catch((err: unknown) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox could not record an attempt'));
+      }
+      return n;
+    });
+    if (changed === 0) {
+      // Our claim expired and another instance took the delivery over; it reports instead.
+      this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
+      return undefined;
+    }
+    if (next !== 'retry') {
+      if (this.running) {
+        const following = await this.advanceLane(row.ordering_key);
+        // stop() may have begun while we advanced: then the next delivery goes back, unattempted.
+        if (following && this.running) this.launch(following);
+        else if (following) await this.unclaim(following);
+      } else await this.promote([row.ordering_key]);
+    }
+    if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
     return outcome;
   }
 

@@ -166,11 +166,13 @@ for (const kind of databaseKinds()) {
       { url, body: {}, orderingKey: '2' },
     ]);
     const operator = server.kernel.outboxOperator;
+    const attempts = async (id: number) => Number(((await server.kernel.db('swb_outbox_attempts').where('outbox_id', id).count({ n: '*' })) as Array<{ n: string | number }>)[0].n);
     await until('both dead', async () => (await operator.list({ state: 'dead' })).length === 2);
+    // A dead delivery has its last attempt logged (it is logged with the outcome, in one transaction).
+    t.equal(await attempts(oldOne.id), 1);
+    t.equal(await attempts(newOne.id), 1);
     const eightDays = 8 * 24 * 3600 * 1000;
     await server.kernel.db('swb_outbox').where('id', oldOne.id).update({ finished_at: Date.now() - eightDays });
-    const attempts = async (id: number) => Number(((await server.kernel.db('swb_outbox_attempts').where('outbox_id', id).count({ n: '*' })) as Array<{ n: string | number }>)[0].n);
-    t.equal(await attempts(oldOne.id), 1);
 
     const bad = await server.fetch('/_switchboard/outbox?state=pending&olderThan=7d', { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
     t.equal(bad.status, 400, 'live deliveries are never purged');

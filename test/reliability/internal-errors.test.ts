@@ -3,11 +3,13 @@
  * all five families, every route that takes a body gets a 200,000-level deep JSON body (as
  * JSON and as text), opsdroid's PATCH gets one deep inside `config` (the finding: it answered
  * `400: Maximum call stack size exceeded`), and then, with the database closed under the
- * running kernel, every GET route of every family is called. No answer may carry an
+ * running kernel, every GET route of every family is called, and a write in each family is
+ * made with a body it would accept. No answer may carry an
  * exception's name, message or stack frame, nothing may crash, and every answer is in its
  * family's own error style.
  */
 import t from 'tap';
+import http from 'node:http';
 import { databaseKinds } from '../../src/testing/index.js';
 import { families, resolveRoutes, type ResolvedRoute } from './fixtures-a/families.js';
 import type { Sent } from './fixtures-a/http.js';
@@ -40,7 +42,19 @@ function problems(plugin: string, res: Sent): string[] {
       if (!/^text\/plain/.test(type) || !new RegExp(`^${res.status}: `).test(res.text)) out.push(`not opsdroid's "<status>: <reason>" text: ${type} ${JSON.stringify(res.text.slice(0, 100))}`);
       break;
     case 'redball':
-      if (!json || !Array.isArray(json.errors ?? json.error ?? json.message) && typeof json !== 'object') out.push(`not redball's JSON envelope: ${res.text.slice(0, 100)}`);
+      // redball-notes.md: `{"meta": {"api_version": 1, "timestamp": <epoch seconds>}, "errors": [...], "response": ""}`,
+      // the errors starting with redball's status line (`"500 Internal Server Error"`).
+      if (
+        !/^application\/json/.test(type) ||
+        json?.meta?.api_version !== 1 ||
+        typeof json.meta.timestamp !== 'number' ||
+        !Array.isArray(json.errors) ||
+        !json.errors.every((e: unknown) => typeof e === 'string') ||
+        json.errors[0] !== `${res.status} ${http.STATUS_CODES[res.status]}` ||
+        json.response !== ''
+      ) {
+        out.push(`not redball's envelope with its status line: ${type} ${res.text.slice(0, 100)}`);
+      }
       break;
     case 'talk':
       if (!(json?.ocs?.meta?.status === 'failure' || json?.message === 'CSRF check failed' || (res.status === 405 && res.text === ''))) out.push(`not an OCS failure: ${res.text.slice(0, 100)}`);
@@ -103,10 +117,22 @@ for (const kind of databaseKinds()) {
       if (route.method !== 'GET') continue;
       check(route, 'with the database closed', await request(sa, route));
     }
-    // And a write in each family that has one with a simple body.
-    if (patch) {
-      const res = await request(sa, patch, { text: JSON.stringify({ module_type: 'skills', module_name: 'hello', config: { greeting: 'hi' } }), type: 'application/json' });
-      check(patch, 'write with the database closed', res);
+    // And a write in each family, with a body it would accept: it fails in the family's style.
+    const writes: Array<{ plugin: string; method: string; path: string; body: unknown; type?: string }> = [
+      { plugin: 'opsdroid', method: 'PATCH', path: patch?.fullPath ?? '', body: { module_type: 'skills', module_name: 'hello', config: { greeting: 'hi' } } },
+      { plugin: 'redball', method: 'PUT', path: '/api/v1/bots/:botId', body: { name: 'renamed-while-closed' } },
+      { plugin: 'talk', method: 'POST', path: '/ocs/v2.php/apps/spreed/api/v1/chat/:token', body: { message: 'written while closed' } },
+      { plugin: 'anope', method: 'PUT', path: '/rest/:type/:id/:field', body: 'closed@example.org', type: 'text/plain' },
+      { plugin: 'owncast', method: 'POST', path: '/api/admin/config/streamtitle', body: { value: 'written while closed' } },
+    ];
+    for (const write of writes) {
+      const route = routes.find((r) => r.plugin === write.plugin && r.method === write.method && r.fullPath === write.path);
+      t.ok(route, `${write.plugin}: ${write.method} ${write.path} is registered`);
+      if (!route) continue;
+      const text = typeof write.body === 'string' ? write.body : JSON.stringify(write.body);
+      const res = await request(sa, route, { text, type: write.type ?? 'application/json' });
+      check(route, 'a write with the database closed', res);
+      t.ok(res.status >= 500, `${write.plugin}: the write failed (${res.status}), it was not taken`);
     }
     closed = true;
     await sa.close().catch(() => undefined);

@@ -422,7 +422,7 @@ export class BotRunner {
     const recorder = new RunRecorder(botId, runs, log, this.deps.ownership.instanceId);
     const span = tracer().startSpan(BOT_RUN_SPAN);
     if (span.isRecording()) {
-      span.setAttributes({ 'switchboard.redball.bot.id': botId, 'switchboard.redball.bot.type': type.name, 'switchboard.redball.bot.takeover': options.takeover === true });
+      span.setAttributes({ 'switchboard.redball.bot.id': botId, 'switchboard.redball.bot.module': type.moduleName, 'switchboard.redball.bot.takeover': options.takeover === true });
     }
     let process: BotProcess;
     try {

@@ -35,7 +35,7 @@ for (const kind of databaseKinds()) {
     t.test('the OpenAPI document', async (t) => {
       const doc = sb.kernel.openapi({ title: 'test' });
       const paths = Object.keys(doc.paths).filter((p) => p.startsWith('/irc/anope/'));
-      t.same(paths.sort(), ['/irc/anope/rest/types', '/irc/anope/rest/{type}', '/irc/anope/rest/{type}/{field}/{value}', '/irc/anope/rest/{type}/{id}', '/irc/anope/rest/{type}/{id}/{field}'].sort());
+      t.same(paths.sort(), ['/irc/anope/rest/types', '/irc/anope/rest/{type}', '/irc/anope/rest/{type}/{field_or_id}/{value_or_field}', '/irc/anope/rest/{type}/{id}'].sort());
       const get = doc.paths['/irc/anope/rest/{type}/{id}'].get as { responses: Record<string, { content?: Record<string, unknown> }>; security: unknown[] };
       t.ok(get.responses['404'].content?.['text/plain'], 'errors are documented as plain text');
       t.same(get.security, [{ anope_bearer: [] }]);

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   } else if (kind === 'kernel') {
     // A trivial validated plugin route: what the kernel itself costs over Express.
     // `{"disableProto": true}`: without Object.prototype.__proto__, as the standalone server runs.
-    if ((JSON.parse(arg ?? '{}') as { disableProto?: boolean }).disableProto) await import('../../examples/standalone/disable-proto.js');
+    // `{"metrics": false}`: without the kernel's Prometheus metrics (they are on by default).
+    const options = JSON.parse(arg ?? '{}') as { disableProto?: boolean; metrics?: boolean };
+    if (options.disableProto) await import('../../examples/standalone/disable-proto.js');
     const app = express();
     app.disable('x-powered-by');
     const trivial = definePlugin({
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
         });
       },
     });
-    const kernel = new Kernel({ app, database: 'sqlite::memory:', logger: { level: 'warn', destination: process.stderr }, plugins: [trivial] });
+    const kernel = new Kernel({ app, database: 'sqlite::memory:', logger: { level: 'warn', destination: process.stderr }, plugins: [trivial], ...(options.metrics === false ? { metrics: false as const } : {}) });
     await kernel.start();
     const server = http.createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

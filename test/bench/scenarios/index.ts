@@ -9,6 +9,7 @@ import { anopeScenario } from './anope.js';
 import { owncastScenario } from './owncast.js';
 import { startupScenario } from './startup.js';
 import { disableProtoScenario } from './disable-proto.js';
+import { metricsOverheadScenario } from './metrics-overhead.js';
 import { authFloodScenario } from './auth-flood.js';
 
-export const scenarios: Scenario[] = [kernelScenario, disableProtoScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario, owncastScenario, authFloodScenario, startupScenario];
+export const scenarios: Scenario[] = [kernelScenario, disableProtoScenario, metricsOverheadScenario, outboxScenario, opsdroidScenario, redballScenario, talkScenario, anopeScenario, owncastScenario, authFloodScenario, startupScenario];

@@ -30,7 +30,12 @@ export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 /** What the kernel samples at scrape time. */
 export interface MetricSources {
   /** Each plugin's id and whether it is serving. */
-  plugins(): ReadonlyArray<{ id: string; up: boolean }>;
+  plugins(): ReadonlyArray<{
+    /** The plugin's id. */
+    id: string;
+    /** Whether it has started and the kernel is serving. */
+    up: boolean;
+  }>;
   /** Open websockets by plugin. */
   websockets(): ReadonlyMap<string, number>;
   /** The outbox's backlog, when the database is open. */
@@ -40,7 +45,17 @@ export interface MetricSources {
 /** The outbox's unfinished and dead deliveries by owner, sampled from the database. */
 export interface OutboxBacklog {
   /** Counts by owner and state. */
-  counts: ReadonlyMap<string, { pending: number; retrying: number; dead: number }>;
+  counts: ReadonlyMap<
+    string,
+    {
+      /** Not yet failed. */
+      pending: number;
+      /** Failed at least once, to be tried again. */
+      retrying: number;
+      /** Out of attempts or age. */
+      dead: number;
+    }
+  >;
   /** The enqueue time (ms since the epoch) of each owner's oldest unfinished delivery. */
   oldest: ReadonlyMap<string, number>;
 }
@@ -202,7 +217,12 @@ export class KernelMetrics {
   }
 
   /** The registry in Prometheus' text format. */
-  async text(): Promise<{ contentType: string; body: string }> {
+  async text(): Promise<{
+    /** The Content-Type of Prometheus' text format. */
+    contentType: string;
+    /** The scrape. */
+    body: string;
+  }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 

@@ -128,7 +128,14 @@ export class RunStore {
    * an error: its run function threw or it could not start) and `stopped` (every other bot,
    * including one never started).
    */
-  async countByState(): Promise<{ running: number; stopped: number; failed: number }> {
+  async countByState(): Promise<{
+    /** Bots recorded as running. */
+    running: number;
+    /** Stopped without an error, or never started. */
+    stopped: number;
+    /** Stopped with an error. */
+    failed: number;
+  }> {
     const result = await this.ctx.db.raw(
       `SELECT COALESCE(r.status, 'stopped') AS status, CASE WHEN r.error IS NULL THEN 0 ELSE 1 END AS failed, COUNT(*) AS n
          FROM ?? b LEFT JOIN ?? r ON r.bot_id = b.id GROUP BY 1, 2`,

@@ -137,6 +137,8 @@ export class Kernel {
   readonly logger: Logger;
   /** Recent log entries (every level from info up). */
   readonly logs: LogRing;
+  /** The access log's logger (its lines stay out of {@link Kernel.logs}). */
+  private readonly accessLogger: Logger;
   /** Secrets scrubbed from every log line. */
   readonly secrets = new SecretRegistry();
   /** The kernel's root DI container (a fresh child of tsyringe's, never the global one itself). */
@@ -170,6 +172,7 @@ export class Kernel {
     const logging = createLogging(options.logger, this.secrets);
     this.logger = logging.logger;
     this.logs = logging.ring;
+    this.accessLogger = logging.accessLogger;
     this.events = new EventBus(this.logger);
     this.container = globalContainer.createChildContainer();
     this.instanceId = options.instanceId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
@@ -193,7 +196,7 @@ export class Kernel {
     this.dispatcher = new Dispatcher(() => this.current === 'running', { identity: options.identity }, metricSet ? { observer: (plugin, route) => metricSet.route(plugin, route) } : {});
     // Every request through the kernel gets its request id (and, when on, its access log line).
     const dispatch = this.dispatcher.handle;
-    const log = options.accessLog ? accessLog(this.logger.child({ component: 'http' })) : undefined;
+    const log = options.accessLog ? accessLog(this.accessLogger) : undefined;
     this.entry = log
       ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => dispatch(req, res, next)))
       : (req, res, next) => withRequestContext(req, res, () => dispatch(req, res, next));

@@ -102,6 +102,12 @@ export interface KernelLogging {
   logger: Logger;
   /** Recent entries. */
   ring: LogRing;
+  /**
+   * The access log's logger: the same output, level, redaction and request ids as `logger`,
+   * but its lines stay out of the ring, so that traffic never pushes the warnings and errors
+   * that the log endpoints show out of it.
+   */
+  accessLogger: Logger;
 }
 
 /** The fields every log line gets: the id of the request being served, if any (a fresh object: pino merges into it). */
@@ -143,22 +149,24 @@ export function createLogging(option: Logger | LoggerOptions | undefined, secret
   const outMin = level === 'silent' ? Infinity : (LEVEL_VALUES[level] ?? 30);
   const loggerLevel = level === 'silent' || (LEVEL_VALUES[level] ?? 30) > 30 ? 'info' : level;
   const everyLineOut = outMin <= (LEVEL_VALUES[loggerLevel] ?? 30);
+  const toOut = (line: string) => {
+    if (out && (everyLineOut || lineLevel(line) >= outMin)) out.write(line);
+  };
   const destination: DestinationStream = {
     write(line: string) {
       ring.push(line);
-      if (out && (everyLineOut || lineLevel(line) >= outMin)) out.write(line);
+      toOut(line);
     },
   };
-  const logger = pino(
-    {
-      level: loggerLevel,
-      base: undefined,
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      // Every line written while a request is served carries its id, plugin lines included.
-      mixin: requestIdMixin,
-      hooks: { streamWrite: (s) => secrets.scrub(s) },
-    },
-    destination,
-  );
-  return { logger, ring };
+  const options = {
+    level: loggerLevel,
+    base: undefined,
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    // Every line written while a request is served carries its id, plugin lines included.
+    mixin: requestIdMixin,
+    hooks: { streamWrite: (s: string) => secrets.scrub(s) },
+  };
+  const logger = pino(options, destination);
+  const accessLogger = pino(options, { write: toOut }).child({ component: 'http' });
+  return { logger, ring, accessLogger };
 }

@@ -75,7 +75,7 @@ export interface RequestObserver {
   observe(method: string, status: number, seconds: number): void;
 }
 
-/** Options of the {@link Dispatcher}. */
+/** Options of the dispatcher (the kernel's one middleware that routes to every plugin). */
 export interface DispatcherOptions {
   /** Gives each compiled route its observer (plugin id, route template); none when metrics are off. */
   observer?: (pluginId: string, route: string) => RequestObserver;

@@ -65,7 +65,12 @@ export interface DeliverySummary {
 /** One delivery with its kept attempts. */
 export interface DeliveryDetail extends DeliverySummary {
   /** Its attempts, oldest first (the newest 20 are kept). */
-  attemptLog: Array<Omit<AttemptRecord, 'at'> & { at: string }>;
+  attemptLog: Array<
+    Omit<AttemptRecord, 'at'> & {
+      /** When the attempt started (ISO 8601). */
+      at: string;
+    }
+  >;
 }
 
 /** Filters of {@link OutboxOperator.list}. */
@@ -80,16 +85,42 @@ export interface DeliveryFilter {
 
 /** What {@link OutboxOperator.replay} did. */
 export type ReplayResult =
-  | { ok: true; delivery: DeliverySummary }
-  | { ok: false; reason: 'not-found'; message: string }
-  | { ok: false; reason: 'not-dead' | 'url-refused'; message: string; delivery: DeliverySummary };
+  | {
+      /** Put back: it will be attempted again, under the same id. */
+      ok: true;
+      /** The delivery as it is now. */
+      delivery: DeliverySummary;
+    }
+  | {
+      /** Not replayed. */
+      ok: false;
+      /** There is no delivery with that id. */
+      reason: 'not-found';
+      /** What went wrong, for people. */
+      message: string;
+    }
+  | {
+      /** Not replayed. */
+      ok: false;
+      /** The delivery is not dead, or the URL policy refuses its URL now. */
+      reason: 'not-dead' | 'url-refused';
+      /** What went wrong, for people. */
+      message: string;
+      /** The delivery as it is. */
+      delivery: DeliverySummary;
+    };
 
 /** What {@link OutboxOperator.replayDead} did. */
 export interface ReplayDeadResult {
   /** The deliveries put back. */
   replayed: number[];
   /** Those left dead because the URL policy refuses their URL now. */
-  refused: Array<{ id: number; error: string }>;
+  refused: Array<{
+    /** The delivery's id. */
+    id: number;
+    /** Why the URL policy refuses its URL. */
+    error: string;
+  }>;
   /** Dead deliveries not looked at in this batch (run it again). */
   remaining: number;
 }

@@ -54,6 +54,8 @@ for (const db of databaseKinds()) {
     t.ok(access, 'an access log line');
     t.equal((access?.res as { statusCode?: number }).statusCode, 200);
     t.match(String((access?.req as { url?: string }).url), /apikey=\[REDACTED\]&x=1/, 'the api key is blanked');
+    t.notOk(sb.kernel.logs.entries().some((e) => e.message === 'request completed'), 'access lines stay out of the log ring (traffic must not push warnings out of it)');
+    t.ok(sb.kernel.logs.entries().some((e) => e.message === 'handling hello'), '… which still holds the plugin lines');
     const all = lines.map((l) => JSON.stringify(l)).join('\n');
     for (const secret of ['very-secret-api-key', 'header-secret-token', 'cookie-secret']) t.notOk(all.includes(secret), `${secret} is in no log line`);
 

@@ -9,19 +9,10 @@ import t from 'tap';
 import { openDatabase } from '../../src/index.js';
 import { createTestDatabase, postgresServerUrl, startTestKernel, type TestKernel } from '../../src/testing/index.js';
 import { BotRunner, BotStore, BotTypeStore, redballPlugin } from '../../plugins/redball/index.js';
+import { until } from '../helpers/waiting.js';
 
 const KEY = 'handover-test-key-0123456789';
 const config = { apiKeys: [KEY], leaseMs: 1000, stopGraceMs: 200 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 if (!postgresServerUrl()) {
   t.plan(0, 'several instances need PostgreSQL (PG_URL); SQLite is single-instance by design');

@@ -14,6 +14,7 @@ import { createTestDatabase, databaseKinds, type DatabaseKind } from '../../src/
 import { checkBuilt, packageJson } from '../helpers/build.js';
 import { startShipped, type ShippedServer } from '../helpers/shipped-server.js';
 import { openWs } from '../helpers/ws-client.js';
+import { until } from '../helpers/waiting.js';
 
 const stale = checkBuilt();
 if (stale) t.comment(stale);
@@ -52,16 +53,6 @@ async function call(url: string, init: RequestInit & { json?: unknown; form?: Re
     parsed = undefined;
   }
   return { status: res.status, text, json: parsed };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A local HTTP server that records JSON POSTs and answers with `answer`. */

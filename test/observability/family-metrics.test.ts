@@ -3,8 +3,6 @@
  * with a Prometheus text parser: each one moves after the matching action, on SQLite and
  * PostgreSQL. Anope's object counts are sampled (one grouped query, reused for a few seconds).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Type } from '../../src/index.js';
 import { databaseKinds, startTestKernel, type TestKernel } from '../../src/testing/index.js';
@@ -19,20 +17,12 @@ import { call, KEY } from '../plugins/redball/fixtures/client.js';
 import { startTalkBot } from '../plugins/talk/bot-server.js';
 import { identity, secretOf } from '../plugins/talk/helpers.js';
 import { eventually, scrape, type Scrape } from './scrape.js';
+import { freePort } from '../helpers/waiting.js';
 
 /** Mounts `kernel.metrics()` at /metrics and returns a scraper. */
 function metricsOf(sb: TestKernel): () => Promise<Scrape> {
   sb.app.get('/metrics', sb.kernel.metrics());
   return () => scrape(`${sb.url}/metrics`);
-}
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 for (const kind of databaseKinds()) {
@@ -123,7 +113,7 @@ for (const kind of databaseKinds()) {
     const bot = await startTalkBot(secretOf('metrics-bot'), () => undefined);
     t.teardown(bot.close);
     const good = await api.bots.install({ name: 'Good', secret: secretOf('metrics-bot'), url: bot.url });
-    const bad = await api.bots.install({ name: 'Bad', secret: secretOf('metrics-dead'), url: `http://127.0.0.1:${await deadPort()}/bot` });
+    const bad = await api.bots.install({ name: 'Bad', secret: secretOf('metrics-dead'), url: `http://127.0.0.1:${await freePort()}/bot` });
     t.equal((await metrics()).value('switchboard_talk_bot_errors'), 0, 'no errors yet');
     await api.bots.setup(good.id, [room.token]);
     await api.bots.setup(bad.id, [room.token]);

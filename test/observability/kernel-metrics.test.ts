@@ -2,8 +2,6 @@
  * The kernel's Prometheus metrics, scraped from a running kernel and parsed with a
  * Prometheus text parser: each one moves after the matching action, on SQLite and PostgreSQL.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { register as globalRegistry } from 'prom-client';
 import { definePlugin, HttpError, Type } from '../../src/index.js';
@@ -11,15 +9,7 @@ import { databaseKinds, startTestKernel } from '../../src/testing/index.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { openWs } from '../helpers/ws-client.js';
 import { eventually, scrape } from './scrape.js';
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from '../helpers/waiting.js';
 
 function probePlugin() {
   return definePlugin({
@@ -110,7 +100,7 @@ for (const db of databaseKinds()) {
     t.equal(after.value('switchboard_outbox_deliveries', { owner: 'probe', state: 'pending' }), 1, 'a pending delivery');
     t.ok(after.value('switchboard_outbox_oldest_pending_seconds', { owner: 'probe' }) >= 1, 'its age is reported');
 
-    const dead = `http://127.0.0.1:${await deadPort()}/hook`;
+    const dead = `http://127.0.0.1:${await freePort()}/hook`;
     t.equal((await send(dead, 2)).status, 200);
     await eventually(async () => (await scrape(metricsUrl)).value('switchboard_outbox_attempts_total', { owner: 'probe', outcome: 'retry' }) === 1, 10_000, 'a failed attempt');
     after = await scrape(metricsUrl);

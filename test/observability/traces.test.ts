@@ -5,7 +5,6 @@
  * per redball bot run and per migration; on SQLite and PostgreSQL.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -15,20 +14,12 @@ import { redballPlugin } from '../../plugins/redball/index.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { call, KEY } from '../plugins/redball/fixtures/client.js';
 import { eventually } from './scrape.js';
+import { freePort } from '../helpers/waiting.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 t.ok(trace.setGlobalTracerProvider(provider), 'the test registers its SDK');
 t.teardown(() => provider.shutdown());
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function tracedPlugin() {
   return definePlugin({
@@ -95,7 +86,7 @@ for (const db of databaseKinds()) {
     t.notMatch(JSON.stringify(delivered.attributes), /private-path|sekrit|hooks/, "no path or query");
     t.equal(delivered.status.code, SpanStatusCode.UNSET);
 
-    const dead = `http://127.0.0.1:${await deadPort()}/hook`;
+    const dead = `http://127.0.0.1:${await freePort()}/hook`;
     t.equal((await send(dead, 2)).status, 200);
     const toDead = (s: ReadableSpan) => s.attributes['server.address'] === '127.0.0.1' && s.attributes['server.port'] !== Number(port);
     await eventually(async () => spans('outbox attempt', toDead).length === 1, 10_000, 'the failed attempt');

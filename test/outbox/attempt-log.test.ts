@@ -7,28 +7,10 @@
  * deliveries older than asked, of the owner asked.
  */
 import t from 'tap';
-import net from 'node:net';
 import { ATTEMPTS_KEPT, ATTEMPT_ERROR_MAX, definePlugin, sanitizeAttemptError, type PluginContext } from '../../src/index.js';
 import { databaseKinds, startTestKernel, type TestKernel } from '../../src/testing/index.js';
 import { startReceiver } from '../helpers/receiver.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { freePort, until } from '../helpers/waiting.js';
 
 t.test('sanitizeAttemptError', async (t) => {
   const secretUrl = 'https://user:hunter2@vault.example:8443/v1/secret/path?token=abc123&x=1#frag';

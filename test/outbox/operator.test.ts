@@ -7,33 +7,15 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildCli } from '../../examples/standalone/cli.js';
 import { definePlugin, type DeliverySummary, type DeliveryDetail, type PluginContext } from '../../src/index.js';
 import { createTestDatabase, databaseKinds, startTestKernel } from '../../src/testing/index.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { freePort, until } from '../helpers/waiting.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Run {
   out: string[];

@@ -17,22 +17,13 @@ import t from 'tap';
 import { createTestDatabase, databaseKinds } from '../../../src/testing/index.js';
 import { checkBuilt, ROOT } from '../../helpers/build.js';
 import { startShipped } from '../../helpers/shipped-server.js';
+import { until } from '../../helpers/waiting.js';
 
 // `npm test` builds first (its pretest script); a file run alone says when dist/ may be stale.
 const stale = checkBuilt();
 if (stale) t.comment(stale);
 
 const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'standalone.mjs');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('the bundle carries no bot code as text', async (t) => {
   const text = fs.readFileSync(BUNDLE, 'utf8');

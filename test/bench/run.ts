@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only name,name]`: baselines first (a bare node:http
  * handler and a bare Express 5 route), then every scenario; each throughput is printed as a
- * ratio to the Express route of the same run. Writes `test/bench/results/<time>.json`.
+ * ratio to the Express route of the same run. Writes `test/bench/results/<time>.json`, and
+ * prints the change of every ratio since the previous results file of the same mode.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { compareWithExpress, load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
 import { scenarios } from './scenarios/index.js';
+import { compareRatios, formatComparison, previousResults } from './compare.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -92,6 +94,9 @@ async function main(): Promise<void> {
     /* not a git checkout */
   }
   const dir = path.join(process.cwd(), 'test', 'bench', 'results');
+  const previous = previousResults(dir, quick);
+  if (previous) process.stdout.write(`\n${formatComparison(previous.results, path.relative(process.cwd(), previous.file), compareRatios(previous.results.figures, figures))}`);
+  else process.stdout.write(`\nNo earlier ${quick ? 'quick' : 'full'} results file in ${path.relative(process.cwd(), dir)} to compare with.\n`);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, quick, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, figures }, null, 2));

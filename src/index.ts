@@ -47,7 +47,7 @@ export { METRIC_PREFIX } from './observability/metrics-prefix.js';
 export { PluginMetrics, type MetricDefinition, type GaugeDefinition, type HistogramDefinition, type Counter, type Gauge, type Histogram } from './observability/plugin-metrics.js';
 export { readOutboxBacklog } from './observability/outbox-backlog.js';
 export { currentRequest, currentRequestId, requestIdFor, withRequestContext, REQUEST_ID_HEADER, REQUEST_ID_PATTERN, type RequestContext } from './observability/request-context.js';
-export { accessLog, redactRequestUrl, SECRET_QUERY_KEY } from './observability/access-log.js';
+export { accessLog, redactRequestUrl } from './observability/access-log.js';
 export { tracer, inSpan, TRACER_NAME, type InSpanOptions } from './observability/tracing.js';
 export { type RequestObserver, type DispatcherOptions } from './http/dispatcher.js';
 

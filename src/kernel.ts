@@ -96,7 +96,7 @@ export interface KernelOptions {
    */
   metrics?: MetricsOptions | false;
   /**
-   * Write an access log line (pino-http, no headers, secret query values blanked) for every
+   * Write an access log line (pino-http, no headers, query values blanked) for every
    * request through the kernel's handler. Default off; the standalone server turns it on.
    */
   accessLog?: boolean;
@@ -158,7 +158,7 @@ export class Kernel {
   private ownsDatabase = false;
   private outboxService?: Outbox;
   private operatorService?: OutboxOperator;
-  private adminRouter?: Router;
+  private adminEntry?: RequestHandler;
   private leaseService?: LeaseService;
   private bridge?: PgEventBridge;
   private ordered: PluginRecord[] = [];
@@ -205,11 +205,15 @@ export class Kernel {
         throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, 'admin.prefix: must be a path below / (e.g. /_switchboard)');
       }
       this.secrets.add(options.admin.token);
-      this.adminRouter = createAdminRouter(options.admin.token, () => (this.current === 'running' || this.current === 'prepared' ? this.operatorService : undefined));
+      const router = createAdminRouter(options.admin.token, () => (this.current === 'running' || this.current === 'prepared' ? this.operatorService : undefined), this.logger.child({ component: 'admin' }));
+      // The admin API gets request ids and the access log like every plugin route.
+      this.adminEntry = log
+        ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => router(req, res, next)))
+        : (req, res, next) => withRequestContext(req, res, () => router(req, res, next));
     }
     if (options.app) {
       const base = normalizeMount(options.basePath);
-      if (this.adminRouter) (options.app as Router).use(`${base}${normalizeMount(options.admin?.prefix ?? DEFAULT_ADMIN_PREFIX)}`, this.adminRouter);
+      if (this.adminEntry) (options.app as Router).use(`${base}${normalizeMount(options.admin?.prefix ?? DEFAULT_ADMIN_PREFIX)}`, this.adminEntry);
       if (base) (options.app as Router).use(base, this.handler);
       else options.app.use(this.handler);
     }
@@ -268,11 +272,12 @@ export class Kernel {
   }
 
   /**
-   * The admin API's router when `admin.token` is set (the kernel mounts it on `app` itself;
-   * a host without `app` can mount it where it likes), else undefined.
+   * The admin API's handler when `admin.token` is set, else undefined. It gives requests ids
+   * and, when on, access log lines like the plugin routes. The kernel mounts it on `app`
+   * itself; a host without `app` can mount it where it likes.
    */
-  get adminHandler(): Router | undefined {
-    return this.adminRouter;
+  get adminHandler(): RequestHandler | undefined {
+    return this.adminEntry;
   }
 
   /** Requests being handled right now. */

@@ -24,7 +24,7 @@ export const StandaloneConfigSchema = Type.Object({
   log: Type.Object(
     {
       level: LogLevel,
-      access: Type.Boolean({ default: true, description: 'One access log line per request (request id, method, URL with secret query values blanked, status, time).' }),
+      access: Type.Boolean({ default: true, description: 'One access log line per request (request id, method, URL with query values blanked, status, time).' }),
     },
     { default: {} },
   ),

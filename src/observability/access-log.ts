@@ -1,6 +1,6 @@
 /**
  * The access log: one line per request through pino-http, with the request id, method, URL
- * (secret query values blanked), status and response time. Request headers are never
+ * (query values blanked), status and response time. Request headers are never
  * written, so `Authorization`, cookies and the families' token headers (Talk's and
  * opsdroid's) cannot reach it; the secret registry still scrubs every line.
  */
@@ -8,10 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { Logger } from '../logger.js';
 
-/** Query parameter names whose values are blanked in the access log (`apikey`, `token`, `secret`, …). */
-export const SECRET_QUERY_KEY = /key|token|secret|pass|auth|sig|session|code/i;
-
-/** A URL with the values of secret-looking query parameters replaced by `[REDACTED]`. */
+/**
+ * The URL with the value of every query parameter replaced by `[REDACTED]`; the names stay.
+ * Every value, not only those whose names look secret: a value's meaning is the route's
+ * (redball's `POST …/config?key=password&val=…` carries a setting's value in `val`).
+ */
 export function redactRequestUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
@@ -20,14 +21,7 @@ export function redactRequestUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      const rawName = eq < 0 ? pair : pair.slice(0, eq);
-      let name = rawName;
-      try {
-        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-      } catch {
-        // an undecodable name is judged as it is
-      }
-      return eq >= 0 && SECRET_QUERY_KEY.test(name) ? `${rawName}=[REDACTED]` : pair;
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=[REDACTED]`;
     });
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }

@@ -11,12 +11,17 @@
  * | `POST /outbox/replay-dead?owner=` | replays dead deliveries, up to 500 a call |
  * | `DELETE /outbox?state=dead&olderThan=7d&owner=` | purges finished deliveries |
  *
- * Answers are JSON; errors are `{"error":{"code","message"}}`. It is not part of the
+ * Answers are JSON; errors are `{"error":{"code","message"}}`. Refused tokens are logged
+ * (warn, capped per client like every refusal) and so is every operation that changes
+ * something (info: a replay, a purge, with what it did). It is not part of the
  * OpenAPI document: that document describes the families' public APIs (and is served
  * without credentials at `/openapi.json` and `/docs`), while this is an operator's
  * interface that is off by default.
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { HttpError, HttpErrorCodes } from '../http/http-error.js';
+import { RefusalLog } from '../http/refusal-log.js';
+import type { Logger } from '../logger.js';
 import { safeEqual } from '../secrets.js';
 import { parseDuration } from './duration.js';
 import { DELIVERY_STATES, PURGEABLE_STATES, type DeliveryState, type OutboxOperator, type PurgeableState } from './operator.js';
@@ -59,13 +64,16 @@ function ownerParam(req: Request, res: Response): string | undefined | false {
  *
  * @param token - the Bearer token every request must carry
  * @param operator - the operator service, or undefined while the kernel is not ready (503)
+ * @param logger - where refusals and changes are logged
  */
-export function createAdminRouter(token: string, operator: () => OutboxOperator | undefined): Router {
+export function createAdminRouter(token: string, operator: () => OutboxOperator | undefined, logger: Logger): Router {
   const router = express.Router({ strict: false });
+  const refusals = new RefusalLog();
   router.use((req, res, next) => {
     const header = req.headers.authorization ?? '';
     const given = /^Bearer (\S+)$/i.exec(header)?.[1] ?? '';
     if (!safeEqual(given, token)) {
+      refusals.note(logger, req, new HttpError(401, 'A valid admin Bearer token is required', { code: HttpErrorCodes.UNAUTHORIZED }), 'admin');
       res.setHeader('WWW-Authenticate', 'Bearer realm="switchboard-admin"');
       return fail(res, 401, 'unauthorized', 'A valid admin Bearer token is required');
     }
@@ -82,7 +90,7 @@ export function createAdminRouter(token: string, operator: () => OutboxOperator 
       return fail(res, 400, 'invalid_state', `state must be one of ${DELIVERY_STATES.join(', ')}`);
     }
     const limitText = single(req, 'limit');
-    if (limitText === null || (limitText !== undefined && !/^[1-9]\d{0,3}$/.test(limitText))) {
+    if (limitText === null || (limitText !== undefined && !(/^[1-9]\d{0,3}$/.test(limitText) && Number(limitText) <= 1000))) {
       return fail(res, 400, 'invalid_limit', 'limit must be an integer from 1 to 1000');
     }
     const deliveries = await operator()!.list({ owner, state: state as DeliveryState | undefined, limit: limitText === undefined ? undefined : Number(limitText) });
@@ -92,7 +100,9 @@ export function createAdminRouter(token: string, operator: () => OutboxOperator 
   router.post('/outbox/replay-dead', async (req, res) => {
     const owner = ownerParam(req, res);
     if (owner === false) return;
-    res.json(await operator()!.replayDead({ owner }));
+    const result = await operator()!.replayDead({ owner });
+    logger.info({ operation: 'replay-dead', owner, replayed: result.replayed.length, refused: result.refused.length, remaining: result.remaining }, `admin API: ${result.replayed.length} dead deliveries replayed`);
+    res.json(result);
   });
 
   router.get('/outbox/:id', async (req, res) => {
@@ -103,7 +113,10 @@ export function createAdminRouter(token: string, operator: () => OutboxOperator 
 
   router.post('/outbox/:id/replay', async (req, res) => {
     const result = await operator()!.replay(String(req.params.id));
-    if (result.ok) return void res.json({ replayed: true, delivery: result.delivery });
+    if (result.ok) {
+      logger.info({ operation: 'replay', delivery: result.delivery.id, owner: result.delivery.owner }, `admin API: delivery ${result.delivery.id} replayed`);
+      return void res.json({ replayed: true, delivery: result.delivery });
+    }
     if (result.reason === 'not-found') return fail(res, 404, 'not_found', 'No such delivery');
     res.status(409).json({ error: { code: result.reason === 'not-dead' ? 'not_dead' : 'url_refused', message: result.message }, delivery: result.delivery });
   });
@@ -118,13 +131,19 @@ export function createAdminRouter(token: string, operator: () => OutboxOperator 
     const olderText = single(req, 'olderThan');
     const olderThanMs = olderText ? parseDuration(olderText) : undefined;
     if (olderThanMs === undefined) return fail(res, 400, 'invalid_older_than', 'olderThan is required: a duration such as 7d, 12h, 30m or 45s');
-    res.json({ purged: await operator()!.purge({ state: state as PurgeableState, olderThanMs, owner }) });
+    const purged = await operator()!.purge({ state: state as PurgeableState, olderThanMs, owner });
+    logger.info({ operation: 'purge', state, olderThan: olderText, owner, purged }, `admin API: ${purged} ${state} deliveries purged`);
+    res.json({ purged });
   });
 
   router.use((_req: Request, res: Response) => fail(res, 404, 'not_found', 'No such admin operation'));
   router.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
-    void err;
-    if (!res.headersSent) fail(res, 500, 'internal', 'The operation failed');
+    if (res.headersSent) return;
+    // Express's own 4xx (a path segment that is not valid percent-encoding) is the client's.
+    const status = (err as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return fail(res, 400, 'invalid_request', 'The request is malformed');
+    logger.error({ err }, 'admin API: the operation failed');
+    fail(res, 500, 'internal', 'The operation failed');
   });
   return router;
 }

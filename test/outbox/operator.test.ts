@@ -162,6 +162,7 @@ for (const kind of databaseKinds()) {
     t.equal(badAge.status, 400);
     const res = await server.fetch('/_switchboard/outbox?state=dead&olderThan=7d', { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
     t.same(await res.json(), { purged: 1 });
+    t.ok(server.kernel.logs.entries().some((e) => /admin API: 1 dead deliveries purged/.test(e.message)), 'the purge is in the log');
     t.equal(await operator.show(oldOne.id), undefined, 'the old one is gone');
     t.equal(await attempts(oldOne.id), 0, 'with its attempts');
     t.equal((await operator.show(newOne.id))?.state, 'dead', 'the recent one stays');
@@ -186,6 +187,24 @@ for (const kind of databaseKinds()) {
     t.equal(badState.status, 400);
     const twice = await server.fetch('/_switchboard/outbox?owner=a&owner=b', { headers: { authorization: `Bearer ${TOKEN}` } });
     t.equal(twice.status, 400);
+    for (const limit of ['0', '1001', '9999', '-1', 'ten']) {
+      const res = await server.fetch(`/_switchboard/outbox?limit=${limit}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      t.equal(res.status, 400, `limit=${limit} is refused (1 to 1000)`);
+    }
+    t.equal((await server.fetch('/_switchboard/outbox?limit=1000', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+    for (const [method, p] of [['GET', '/outbox/%'], ['POST', '/outbox/%E0%A4%A/replay']]) {
+      const res = await server.fetch(`/_switchboard${p}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+      t.equal(res.status, 400, `${method} ${p}: a malformed path is the client's error`);
+      t.same(await res.json(), { error: { code: 'invalid_request', message: 'The request is malformed' } });
+    }
+
+    // Every admin request has an id; refused tokens are in the log, without the token given.
+    const traced = await server.fetch('/_switchboard/outbox', { headers: { authorization: `Bearer ${TOKEN}`, 'x-request-id': 'admin-probe-1' } });
+    t.equal(traced.headers.get('x-request-id'), 'admin-probe-1', 'the request id is echoed');
+    await traced.body?.cancel();
+    const refusals = server.kernel.logs.entries('warn').filter((e) => /request refused by authentication/.test(e.message));
+    t.ok(refusals.length > 0 && refusals.length <= 10, `refused tokens are logged, capped per client (${refusals.length} lines)`);
+    t.notOk(JSON.stringify(server.kernel.logs.entries()).includes('wrong-token'), 'never the token that was tried');
 
     const off = await startTestKernel({ database: kind, plugins: [] });
     t.teardown(off.close);

@@ -4,6 +4,13 @@
 import './disable-proto.js';
 import { buildCli } from './cli.js';
 
+// A reader that stops early (`switchboard openapi | head`) closes the pipe: stop quietly, as
+// Unix tools do, instead of an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 buildCli()
   .parseAsync(process.argv)
   .catch((err: Error) => {

@@ -14,6 +14,7 @@ import { buildCli } from '../../examples/standalone/cli.js';
 import { MAX_SECRET_INPUT, readSecret, verifyPassword } from '../../src/index.js';
 import { createTestDatabase, databaseKinds } from '../../src/testing/index.js';
 import { tsNodeArgs } from '../helpers/child.js';
+import { checkBuilt, ROOT } from '../helpers/build.js';
 
 interface Run {
   out: string[];
@@ -58,6 +59,21 @@ function runChild(args: string[], input: string, env: NodeJS.ProcessEnv = {}): P
     child.stdin.end(input);
   });
 }
+
+t.test('the installed command stops quietly when its reader closes the pipe (switchboard openapi | head)', async (t) => {
+  const stale = checkBuilt();
+  if (stale) t.comment(stale);
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-epipe-'));
+  t.teardown(() => fs.rmSync(cwd, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/examples/standalone/bin.js'), 'openapi'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += String(c)));
+  // Like `head -c 60`: read one chunk, then close the read end.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.equal(code, 0, 'exit status 0');
+  t.notMatch(stderr, /EPIPE|Unhandled|\n\s+at /, 'no EPIPE error and no stack trace');
+});
 
 t.test('readSecret: a pipe is read to its end, less one newline; too much input is refused', async (t) => {
   const read = (text: string | Buffer) => {

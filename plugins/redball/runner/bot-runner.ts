@@ -415,7 +415,7 @@ export class BotRunner {
     const type = await types.get(bot.botType);
     if (!type) return this.refuse(botId, `Bot ${botId} has bot type ${bot.botType}, which does not exist.`);
     const resolved = resolver.resolve(type.moduleName);
-    if (!resolved.found) return this.refuse(botId, `Cannot start bot ${botId}: bot type '${type.name}' names ${resolved.reason}.`);
+    if (!resolved.found) return this.refuse(botId, `Cannot start bot ${botId} (bot type '${type.name}'): ${resolved.reason}.`);
     const settings = await config.forRun(botId);
     const redditAuth = await auths.forBot(bot.redditAuth);
     const log = logger.child({ bot: botId, botName: bot.name });

@@ -73,7 +73,7 @@ export class BotModuleResolver {
       try {
         url = shippedModuleUrl(`bots/${builtin.moduleName}.js`).href;
       } catch {
-        return { found: false, reason: `the built-in module '${builtin.moduleName}', which is missing from this installation of Switchboard` };
+        return { found: false, reason: `the built-in module '${builtin.moduleName}' is missing from this installation of Switchboard` };
       }
       return { found: true, url, source: 'builtin', location: `built-in '${builtin.moduleName}'` };
     }

@@ -307,7 +307,7 @@ for (const kind of databaseKinds()) {
       const a = await call(sb, 'PUT', `/bots/${bot}/start`);
       t.equal(a.status, 200);
       t.same(a.body.response, { result: false });
-      t.match((a.body.errors as string[])[0], /^Cannot start bot \d+: bot type 'echo-bot' names module 'echo', which|module 'echo' was not found in the bots directory/);
+      t.match((a.body.errors as string[])[0], /^Cannot start bot \d+ \(bot type 'echo-bot'\): (the built-in module 'echo' is missing|module 'echo' was not found in the bots directory)/);
       const view = (await call(sb, 'GET', `/bots/${bot}`)).body.response.bots[0];
       t.equal(view.status, 'Stopped');
       t.match(view.detailedState.error.message, /module 'echo' was not found/);

@@ -92,3 +92,30 @@ t.test('the access log is off by default in the embedded kernel', async (t) => {
   t.notOk(lines.some((l) => l.req !== undefined || l.msg === 'request completed'), 'no access line');
   t.ok(lines.some((l) => l.msg === 'handling hello' && typeof l.requestId === 'string'), 'plugin lines still carry the id');
 });
+
+t.test('at level warn the access log still writes 5xx lines (at error), and only those', async (t) => {
+  const { lines, stream } = linesSink();
+  const failing = definePlugin({
+    id: 'failing',
+    version: '1',
+    init(ctx) {
+      ctx.routes.add({ method: 'GET', path: '/failing/boom', handler: () => Promise.reject(new Error('boom')) });
+    },
+  });
+  const sb = await startTestKernel({ plugins: [chatty, failing], accessLog: true, logger: { level: 'warn', destination: stream } });
+  t.teardown(sb.close);
+  let res = await sb.fetch('/chatty/hello', { headers: { 'X-Request-Id': 'warn-ok-1' } });
+  await res.body?.cancel();
+  res = await sb.fetch('/failing/boom?token=boom-secret', { headers: { 'X-Request-Id': 'warn-boom-1' } });
+  t.equal(res.status, 500);
+  await res.body?.cancel();
+  await new Promise((r) => setTimeout(r, 50));
+  t.notOk(lines.some((l) => (l.req as { id?: string } | undefined)?.id === 'warn-ok-1'), 'no access line for a 200 below the level');
+  const boom = lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'warn-boom-1');
+  t.equal(boom?.level, 50, 'the 5xx access line, at error');
+  t.equal(boom?.msg, 'request errored');
+  t.equal(boom?.requestId, 'warn-boom-1');
+  t.match(String((boom?.req as { url?: string } | undefined)?.url), /token=\[REDACTED\]$/);
+  t.equal((boom?.res as { statusCode?: number } | undefined)?.statusCode, 500);
+  t.ok(sb.kernel.logs.entries().some((e) => e.message === 'handling hello'), 'the ring still keeps info lines');
+});

@@ -118,4 +118,19 @@ t.test('at level warn the access log still writes 5xx lines (at error), and only
   t.match(String((boom?.req as { url?: string } | undefined)?.url), /token=\[REDACTED\]$/);
   t.equal((boom?.res as { statusCode?: number } | undefined)?.statusCode, 500);
   t.ok(sb.kernel.logs.entries().some((e) => e.message === 'handling hello'), 'the ring still keeps info lines');
+
+  // The same line as at info, where pino-http writes it (but for the times and the stack).
+  const info = linesSink();
+  const sbInfo = await startTestKernel({ plugins: [chatty, failing], accessLog: true, logger: { level: 'info', destination: info.stream } });
+  t.teardown(sbInfo.close);
+  res = await sbInfo.fetch('/failing/boom?token=boom-secret', { headers: { 'X-Request-Id': 'warn-boom-1' } });
+  await res.body?.cancel();
+  await new Promise((r) => setTimeout(r, 50));
+  const atInfo = info.lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'warn-boom-1');
+  const comparable = (l: Record<string, unknown> | undefined) => {
+    const { time: _time, responseTime, err, ...rest } = l ?? {};
+    const { stack: _stack, ...errRest } = (err ?? {}) as Record<string, unknown>;
+    return { ...rest, responseTime: typeof responseTime, err: errRest, keys: Object.keys(l ?? {}) };
+  };
+  t.same(comparable(boom), comparable(atInfo), 'the line is the one pino-http writes at info');
 });

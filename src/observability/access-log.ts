@@ -40,8 +40,6 @@ function serializedUrl(req: IncomingMessage & { originalUrl?: string; path?: unk
   return typeof path === 'string' ? path : req.url;
 }
 
-type AccessLogMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-
 /**
  * The access log through `logger` (at info; 5xx at error), written by pino-http.
  *
@@ -50,7 +48,7 @@ type AccessLogMiddleware = (req: IncomingMessage, res: ServerResponse, next: () 
  * a 5xx line can be written, so the request is not serialized unless it ends in one: the
  * same line, built by the same logger, at the end (about a tenth of a read request's CPU).
  */
-export function accessLog(logger: Logger): AccessLogMiddleware {
+export function accessLog(logger: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const full = fullAccessLog(logger);
   return (req, res, next) => {
     if (logger.isLevelEnabled('info')) return full(req, res, next);

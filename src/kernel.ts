@@ -197,9 +197,11 @@ export class Kernel {
     // Every request through the kernel gets its request id (and, when on, its access log line).
     const dispatch = this.dispatcher.handle;
     const log = options.accessLog ? accessLog(this.accessLogger) : undefined;
-    this.entry = log
-      ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => dispatch(req, res, next)))
-      : (req, res, next) => withRequestContext(req, res, () => dispatch(req, res, next));
+    const observed = (handler: RequestHandler): RequestHandler =>
+      log
+        ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => handler(req, res, next)))
+        : (req, res, next) => withRequestContext(req, res, () => handler(req, res, next));
+    this.entry = observed(dispatch);
     if (options.admin?.token) {
       if (normalizeMount(options.admin.prefix ?? DEFAULT_ADMIN_PREFIX) === '') {
         throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, 'admin.prefix: must be a path below / (e.g. /_switchboard)');
@@ -207,9 +209,7 @@ export class Kernel {
       this.secrets.add(options.admin.token);
       const router = createAdminRouter(options.admin.token, () => (this.current === 'running' || this.current === 'prepared' ? this.operatorService : undefined), this.logger.child({ component: 'admin' }));
       // The admin API gets request ids and the access log like every plugin route.
-      this.adminEntry = log
-        ? (req, res, next) => withRequestContext(req, res, () => log(req, res, () => router(req, res, next)))
-        : (req, res, next) => withRequestContext(req, res, () => router(req, res, next));
+      this.adminEntry = observed(router);
     }
     if (options.app) {
       const base = normalizeMount(options.basePath);

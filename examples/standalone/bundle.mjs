@@ -13,6 +13,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// Knex carries a dialect for every database it knows; Switchboard runs on two (sqlite3 and
+// postgres). The others are left to node_modules (where knex would load them from if anyone
+// asked for one), so that every start does not parse ~100 kB of code it never runs.
+const UNUSED_KNEX_DIALECTS = ['better-sqlite3', 'cockroachdb', 'mssql', 'mysql', 'mariadb', 'mysql2', 'oracle', 'oracledb', 'pgnative', 'redshift'];
+const knexDialectsOutside = {
+  name: 'knex-unused-dialects',
+  setup(b) {
+    const filter = new RegExp(`^\\./(${UNUSED_KNEX_DIALECTS.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (!/knex[\\/]lib[\\/]dialects[\\/]index\.js$/.test(args.importer)) return undefined;
+      return { path: `knex/lib/dialects/${args.path.slice(2)}/index.js`, external: true };
+    });
+  },
+};
 await build({
   entryPoints: [path.join(root, 'dist/examples/standalone/main.js')],
   outfile: path.join(root, 'dist/bundle/standalone.mjs'),
@@ -25,12 +40,15 @@ await build({
   minify: true,
   keepNames: true,
   logLevel: 'warning',
+  plugins: [knexDialectsOutside],
   // The SQLite driver is native; iconv-lite and mime-db are mostly data, which loads faster from
   // node_modules than parsed as part of the bundle (iconv-lite reads its code tables only when
   // a body is decoded); swagger-ui-express (loaded on the first request to /docs) finds
   // swagger-ui-dist's asset files by its own directory, so it loads from node_modules; the
-  // rest are optional drivers knex or pg load only if present.
-  external: ['sqlite3', 'iconv-lite', 'mime-db', 'swagger-ui-express', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
+  // PostgreSQL driver `pg` loads from node_modules when knex or the cluster bridge first
+  // connects to PostgreSQL (a server on SQLite never parses it); the rest are optional
+  // drivers knex or pg load only if present.
+  external: ['sqlite3', 'iconv-lite', 'mime-db', 'swagger-ui-express', 'pg', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {
     js: "import { createRequire as __swbCreateRequire } from 'node:module'; const require = __swbCreateRequire(import.meta.url);",

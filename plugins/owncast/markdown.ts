@@ -8,20 +8,27 @@
  * (opened in a new tab, without referrer) and emoji images from the local emoji directory.
  */
 import { createRequire } from 'node:module';
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import type sanitizeHtml from 'sanitize-html';
 
-// sanitize-html and its HTML and CSS parsers take ~9 ms to load: they load on the first
-// render, not when the server starts (a server whose chat is quiet never needs them).
+// markdown-it (whose entity tables alone take ~20 ms to build), sanitize-html and its HTML
+// and CSS parsers load on the first render, not when the server starts: a server whose chat
+// is quiet never needs them, and every start would pay for them (issue 17: startup ≤ 2×).
 const load = createRequire(import.meta.url);
 let sanitizer: typeof sanitizeHtml | undefined;
 const sanitizerLib = (): typeof sanitizeHtml => (sanitizer ??= load('sanitize-html') as typeof sanitizeHtml);
 
-const chatMarkdown = new MarkdownIt({ html: true, linkify: true, breaks: false });
-chatMarkdown.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
-
-const pageMarkdown = new MarkdownIt({ html: true, linkify: true, typographer: false });
-pageMarkdown.linkify.set({ fuzzyEmail: false });
+type Renderer = InstanceType<typeof MarkdownIt>;
+let renderers: { chat: Renderer; page: Renderer } | undefined;
+function markdown(): { chat: Renderer; page: Renderer } {
+  if (renderers) return renderers;
+  const MarkdownItClass = load('markdown-it') as typeof MarkdownIt;
+  const chat = new MarkdownItClass({ html: true, linkify: true, breaks: false });
+  chat.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
+  const page = new MarkdownItClass({ html: true, linkify: true, typographer: false });
+  page.linkify.set({ fuzzyEmail: false });
+  return (renderers = { chat, page });
+}
 
 const linkAttributes = (tagName: string, attribs: sanitizeHtml.Attributes) => ({
   tagName,
@@ -70,12 +77,12 @@ const makePagePolicy = (): sanitizeHtml.IOptions => ({
 
 /** Renders a chat message's markdown to sanitized HTML (`*x*` → `<p><em>x</em></p>`). */
 export function renderChatBody(raw: string): string {
-  return sanitizerLib()(chatMarkdown.render(raw.trim()), CHAT_POLICY).trim();
+  return sanitizerLib()(markdown().chat.render(raw.trim()), CHAT_POLICY).trim();
 }
 
 /** Renders the page content's markdown to sanitized HTML. */
 export function renderPageContent(raw: string): string {
   if (raw.trim() === '') return '';
   pagePolicy ??= makePagePolicy();
-  return sanitizerLib()(pageMarkdown.render(raw.trim()), pagePolicy).trim();
+  return sanitizerLib()(markdown().page.render(raw.trim()), pagePolicy).trim();
 }

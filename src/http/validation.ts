@@ -1,5 +1,5 @@
 /**
- * Request validation with TypeBox: validators are compiled once, when the kernel starts;
+ * Request validation with TypeBox: each validator is compiled once, on its first request;
  * strings from the path, query, headers and forms are converted to the schema's types.
  */
 import { Compile, type Validator } from 'typebox/compile';
@@ -102,16 +102,26 @@ function convertFlat(value: unknown, plan: Array<[string, Primitive]>): unknown 
  */
 const compiled = new WeakMap<TSchema, { validator: Validator; defaults: boolean; plan: ReturnType<typeof flatPlan> }>();
 
-/** Compiles the validator of one request part (once, at start). */
-export function compilePart(location: Location, schema: TSchema): PartValidator {
+/** The compiled validator of a schema, shared by every part that uses the schema. */
+function compiledFor(schema: TSchema): { validator: Validator; defaults: boolean; plan: ReturnType<typeof flatPlan> } {
   let entry = compiled.get(schema);
   if (!entry) {
     entry = { validator: Compile(schema), defaults: hasDefaults(schema), plan: flatPlan(schema) };
     compiled.set(schema, entry);
   }
-  const { validator, defaults, plan } = entry;
+  return entry;
+}
+
+/**
+ * The validator of one request part. It is compiled on the part's first request, not when
+ * the kernel starts: compiling every route's validators took a fifth of the standalone
+ * server's start (issue 17), and most servers use few of their routes.
+ */
+export function compilePart(location: Location, schema: TSchema): PartValidator {
+  let entry: ReturnType<typeof compiledFor> | undefined;
   return {
     validate(value, convert) {
+      const { validator, defaults, plan } = (entry ??= compiledFor(schema));
       if (validator.Check(value) && !defaults) return { ok: true, value };
       if (convert && plan && !defaults) {
         const fast = convertFlat(value, plan);

@@ -8,9 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
-import { compareWithExpress, load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
+import { atMost, compareWithExpress, load, startServer, type BenchContext, type Figure, type LoadOptions, type LoadResult } from './harness.js';
 import { scenarios } from './scenarios/index.js';
 import { compareRatios, formatComparison, previousResults } from './compare.js';
+
+/** The longest a full run (every scenario) may take, seconds. */
+const FULL_RUN_SECONDS = 8 * 60;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -70,6 +73,10 @@ async function main(): Promise<void> {
   }
   await expressServer.stop();
   fs.rmSync(scratchRoot, { recursive: true, force: true });
+
+  // Issue 17: a full run, the 1M-row sizes included, stays under 8 minutes on 2 cores.
+  const seconds = (Date.now() - started) / 1000;
+  if (!quick && !only) figures.push({ scenario: 'run', name: 'full run time', value: seconds, unit: 's', ...atMost(seconds, FULL_RUN_SECONDS, ' s') });
 
   const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   const rows = figures.map((f) => [

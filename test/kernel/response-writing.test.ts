@@ -33,7 +33,7 @@ function family(id: string, responder: Responder, mount: string, wrap: (data: Re
         ctx.routes.add({ method: 'GET', path: '/declared', responses: { 200: { description: 'One item', schema: wrap(Item) } }, handler: () => ({ ...ROW }) });
         ctx.routes.add({ method: 'GET', path: '/undeclared', handler: () => ({ ...ROW }) });
         ctx.routes.add({ method: 'POST', path: '/created', responses: { 201: wrap(Item) }, handler: () => reply(201, { ...ROW }) });
-        ctx.routes.add({ method: 'GET', path: '/raw', handler: () => RawJson.of({ id: 1, extra: 'kept: the plugin wrote it' }) });
+        ctx.routes.add({ method: 'GET', path: '/raw', handler: () => RawJson.of({ id: 1, extra: 'kept: the plugin wrote it', text: 'é € 😀' }) });
         ctx.routes.add({ method: 'GET', path: '/teapot', responses: { 200: wrap(Item) }, handler: () => { throw new HttpError(418, "I'm a teapot"); } });
         ctx.routes.add({ method: 'DELETE', path: '/gone', handler: () => reply(204, undefined) });
       },
@@ -101,9 +101,13 @@ t.test('plugin answers', async (t) => {
     t.same(((await (await sb.fetch('/ocs/undeclared', { headers: json })).json()) as { ocs: { data: unknown } }).ocs.data, ROW);
     t.same(((await (await sb.fetch('/rb/undeclared')).json()) as { response: unknown }).response, ROW);
     // Pre-serialized JSON is written as it is.
-    t.same(await (await sb.fetch('/json/raw')).json(), { id: 1, extra: 'kept: the plugin wrote it' });
-    const rawRb = (await (await sb.fetch('/rb/raw')).json()) as { response: unknown; errors: string };
-    t.same(rawRb.response, { id: 1, extra: 'kept: the plugin wrote it' });
+    t.same(await (await sb.fetch('/json/raw')).json(), { id: 1, extra: 'kept: the plugin wrote it', text: 'é € 😀' });
+    const rawRes = await sb.fetch('/rb/raw');
+    const rawText = await rawRes.text();
+    t.equal(rawRes.headers.get('content-length'), String(Buffer.byteLength(rawText)), 'the length counts UTF-8 bytes');
+    const rawRb = JSON.parse(rawText) as { response: unknown; errors: string };
+    t.same(rawRb.response, { id: 1, extra: 'kept: the plugin wrote it', text: 'é € 😀' });
+    t.equal(rawRb.errors, '');
   });
 
   t.test('HEAD answers the GET headers without a body', async (t) => {

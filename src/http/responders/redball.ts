@@ -10,6 +10,8 @@ import { RawJson } from '../raw-json.js';
 import type { JsonSerializer } from '../serializer.js';
 import { writeJson } from '../write.js';
 
+const CLOSE = Buffer.from('}');
+
 /** A redball envelope. */
 export interface RedballEnvelope {
   /** API version and the time the answer was generated. */
@@ -57,7 +59,9 @@ export function redballResponder(): Responder {
       if (body instanceof RawJson) {
         // A pre-serialized response: only the envelope around it is written per request
         // (the timestamp is a finite number, which JSON writes as JavaScript does).
-        writeJson(res, status, `{"meta":{"api_version":1,"timestamp":${Date.now() / 1000}},"errors":"","response":${body.text}}`);
+        // Its bytes are encoded once; each answer copies them between the envelope's two ends.
+        const head = Buffer.from(`{"meta":{"api_version":1,"timestamp":${Date.now() / 1000}},"errors":"","response":`, 'latin1');
+        writeJson(res, status, Buffer.concat([head, body.bytes, CLOSE]));
         return;
       }
       const envelope = body instanceof RedballAnswer ? redballEnvelope(body.response, body.errors) : redballEnvelope(body);

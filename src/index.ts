@@ -25,9 +25,11 @@ export { HttpError, HttpErrorCodes, isHttpError, Reply, reply, type HttpErrorOpt
 export type { RouteDefinition, AnyRouteDefinition, StaticOr, RouteContext, RouteDefaults, RouteRegistrar, RequestHook, HttpMethod, BodyKind, ResponseSpec } from './http/route.js';
 export { applyErrorHeaders, type Responder } from './http/responder.js';
 export { RawJson } from './http/raw-json.js';
+export { compileSerializer, type JsonSerializer } from './http/serializer.js';
+export { writeAnswer, writeJson, JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './http/write.js';
 export { jsonResponder, type JsonResponderOptions } from './http/responders/json.js';
 export { textResponder, type TextResponderOptions } from './http/responders/text.js';
-export { ocsResponder, ocsFormat, ocsXml, writeOcs, type OcsFormat, type OcsMeta, type OcsResponderOptions } from './http/responders/ocs.js';
+export { ocsResponder, ocsFormat, ocsXml, writeOcs, declaredData, type OcsFormat, type OcsMeta, type OcsResponderOptions } from './http/responders/ocs.js';
 export { redballResponder, redballEnvelope, RedballAnswer, type RedballEnvelope } from './http/responders/redball.js';
 export type { AuthStrategy, AuthContext, Principal, IdentityResolver, SecuritySchemeObject } from './http/auth/strategy.js';
 export { staticToken, type StaticTokenOptions } from './http/auth/static-token.js';

@@ -4,7 +4,7 @@
  * `400: Unable to decode json.` — with the reason also on the status line, as aiohttp does.
  */
 import { STATUS_CODES } from 'node:http';
-import { applyErrorHeaders, HttpError, type Responder } from '../../src/index.js';
+import { applyErrorHeaders, HttpError, TEXT_CONTENT_TYPE, writeAnswer, writeJson, type Responder } from '../../src/index.js';
 
 /** The code of errors whose message is the reason to show (the kernel's own use the status text). */
 export const OPSDROID_REASON = 'OPSDROID_REASON';
@@ -21,17 +21,15 @@ const STATUS_LINE_SAFE = /^[\x20-\x7e]*$/;
 export function aiohttpResponder(): Responder {
   return {
     name: 'aiohttp',
-    send(_req, res, status, body) {
-      res.status(status);
-      if (body === undefined || status === 204 || status === 304) res.end();
-      else res.json(body);
+    send(_req, res, status, body, serialize = JSON.stringify) {
+      if (body === undefined) writeAnswer(res, status, undefined, undefined);
+      else writeJson(res, status, serialize(body));
     },
     error(_req, res, err) {
       applyErrorHeaders(res, err);
       const reason = err.code === OPSDROID_REASON ? err.message : (STATUS_CODES[err.status] ?? err.message);
-      res.status(err.status);
       if (err.code === OPSDROID_REASON && STATUS_LINE_SAFE.test(reason) && reason.length <= 200) res.statusMessage = reason;
-      res.type('text/plain; charset=utf-8').send(`${err.status}: ${reason}`);
+      writeAnswer(res, err.status, TEXT_CONTENT_TYPE, `${err.status}: ${reason}`);
     },
   };
 }

@@ -9,7 +9,7 @@
  * - refused credentials are plain text (`Unauthorized`, `invalid access token`).
  */
 import type { Request, Response } from 'express';
-import { applyErrorHeaders, HttpError, reply, type Reply, type Responder, type ValidationIssue } from '../../src/index.js';
+import { applyErrorHeaders, HttpError, reply, TEXT_CONTENT_TYPE, writeAnswer, writeJson, type Reply, type Responder, type ValidationIssue } from '../../src/index.js';
 
 /** The error code of answers that are written as plain text (auth refusals). */
 export const PLAIN_TEXT_ERROR = 'OWNCAST_PLAIN_TEXT';
@@ -47,20 +47,18 @@ export function normalizePath(path: string): string {
 export function owncastResponder(basicPaths: ReadonlySet<string>): Responder {
   return {
     name: 'owncast',
-    send(_req: Request, res: Response, status: number, body: unknown) {
-      res.status(status);
-      if (body === undefined) res.end();
-      else res.json(body);
+    send(_req: Request, res: Response, status: number, body: unknown, serialize = JSON.stringify) {
+      if (body === undefined) writeAnswer(res, status, undefined, undefined);
+      else writeJson(res, status, serialize(body));
     },
     error(req: Request, res: Response, err: HttpError) {
       applyErrorHeaders(res, err);
-      res.status(err.status);
       if (err.code === PLAIN_TEXT_ERROR) {
-        res.type('text/plain; charset=utf-8').send(err.message);
+        writeAnswer(res, err.status, TEXT_CONTENT_TYPE, err.message);
       } else if (basicPaths.has(normalizePath(req.path))) {
-        res.json({ success: false, message: err.message } satisfies BasicResponse);
+        writeJson(res, err.status, JSON.stringify({ success: false, message: err.message } satisfies BasicResponse));
       } else {
-        res.json({ error: err.message });
+        writeJson(res, err.status, JSON.stringify({ error: err.message }));
       }
     },
   };

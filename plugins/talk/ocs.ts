@@ -20,7 +20,10 @@ import {
   hostIdentity,
   ocsFormat,
   ocsXml,
+  declaredData,
+  writeAnswer,
   type AuthStrategy,
+  type JsonSerializer,
   type OcsMeta,
   type Principal,
   type Responder,
@@ -49,24 +52,19 @@ export function talkError(status: number, data: unknown = [], message = ''): Htt
 }
 
 /** JSON the way PHP's `json_encode(..., JSON_HEX_TAG)` writes it: `<` and `>` escaped. */
-export function hexTagJson(value: unknown): string {
-  const text = JSON.stringify(value);
+export function hexTagJson(value: unknown, serialize: JsonSerializer = JSON.stringify): string {
+  const text = serialize(value);
   return text.includes('<') || text.includes('>') ? text.replace(/</g, '\\u003C').replace(/>/g, '\\u003E') : text;
 }
 
-function write(req: Request, res: Response, status: number, meta: OcsMeta, data: unknown): void {
-  res.status(status);
-  if (status === 304 || status === 204) {
-    res.end();
-    return;
-  }
-  if (ocsFormat(req) === 'json') {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(hexTagJson({ ocs: { meta, data } }));
-  } else {
-    res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-    res.end(ocsXml(meta, data));
-  }
+const OCS_JSON = 'application/json; charset=utf-8';
+const OCS_XML = 'application/xml; charset=utf-8';
+
+/** Writes one answer; `serialize` (from the route's response schema) writes the JSON envelope. */
+function write(req: Request, res: Response, status: number, meta: OcsMeta, data: unknown, serialize?: JsonSerializer): void {
+  if (status === 304 || status === 204) writeAnswer(res, status, undefined, undefined);
+  else if (ocsFormat(req) === 'json') writeAnswer(res, status, OCS_JSON, hexTagJson({ ocs: { meta, data } }, serialize));
+  else writeAnswer(res, status, OCS_XML, ocsXml(meta, serialize ? declaredData(serialize, meta, data) : data));
 }
 
 /**
@@ -76,15 +74,14 @@ function write(req: Request, res: Response, status: number, meta: OcsMeta, data:
 export function talkResponder(): Responder {
   return {
     name: 'ocs',
-    send(req, res, status, body) {
+    send(req, res, status, body, serialize) {
       const ok = status >= 200 && status < 300;
-      write(req, res, status, { status: ok ? 'ok' : 'failure', statuscode: status, message: ok ? 'OK' : '' }, body === undefined ? [] : body);
+      write(req, res, status, { status: ok ? 'ok' : 'failure', statuscode: status, message: ok ? 'OK' : '' }, body === undefined ? [] : body, serialize);
     },
     error(req, res, err) {
       applyErrorHeaders(res, err);
       if (err.code === TalkErrorCodes.CSRF) {
-        res.status(412).setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.end(JSON.stringify({ message: 'CSRF check failed' }));
+        writeAnswer(res, 412, OCS_JSON, JSON.stringify({ message: 'CSRF check failed' }));
         return;
       }
       if (err.status === 405) {

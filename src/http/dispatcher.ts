@@ -1,101 +1,33 @@
 /**
  * The dispatcher: one Express middleware that serves every plugin's routes.
  *
- * Routes are collected while plugins run `init` and compiled once at start (path matchers,
- * validators, body parsers). A request is matched against an index keyed by its first path
- * segment, so the cost does not grow with the number of plugins. Requests for a plugin's
- * routes get 503 while the kernel is starting or stopping; unmatched requests fall through
- * to the host app.
+ * Routes are collected while plugins run `init` and compiled once at start (see
+ * compiled-route.ts) into the route index (route-index.ts). A matched request runs the
+ * plugin's hooks, auth, body parsing, validation (request-input.ts) and the handler, and its
+ * result is written by the route's responder with the serializer of its declared response.
+ * Requests for a plugin's routes get 503 while the kernel is starting or stopping;
+ * unmatched requests fall through to the host app.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { match, type MatchFunction } from 'path-to-regexp';
-import type { TSchema } from 'typebox';
 import { ErrorCodes, SwitchboardError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AuthContext, AuthStrategy, Principal } from './auth/strategy.js';
-import { bodyParsers, DEFAULT_BODY_LIMIT, parseBody } from './body.js';
-import { HttpError, HttpErrorCodes, isHttpError, Reply, type ValidationIssue } from './http-error.js';
-import { jsonResponder } from './responders/json.js';
+import type { AuthContext, Principal } from './auth/strategy.js';
+import { parseBody } from './body.js';
+import { asArray, compileRoute, DEFAULT_RESPONDER, joinPath, type CompiledRoute, type PluginHttp, type RequestObserver } from './compiled-route.js';
+import { HttpError, HttpErrorCodes, isHttpError, Reply } from './http-error.js';
 import type { Responder } from './responder.js';
-import type { AnyRouteDefinition, BodyKind, HttpMethod, RequestHook, RouteDefaults, RouteRegistrar } from './route.js';
+import type { AnyRouteDefinition, HttpMethod, RouteRegistrar } from './route.js';
 import { RefusalLog } from './refusal-log.js';
+import { readInput } from './request-input.js';
+import { RouteIndex } from './route-index.js';
 import { contextWithSpan, endRequestSpan, startRequestSpan } from '../observability/request-span.js';
-import { compilePart, validationError, type PartValidator } from './validation.js';
 
-type AnyRoute = AnyRouteDefinition;
-
-/** A plugin's HTTP surface as collected during init. */
-export interface PluginHttp {
-  /** The plugin's id. */
-  readonly id: string;
-  /** The plugin's mount prefix ('' for native paths). */
-  readonly prefix: string;
-  /** The plugin's logger. */
-  readonly logger: Logger;
-  /** Defaults for every route. */
-  defaults: RouteDefaults;
-  /** Routes in declaration order. */
-  readonly routes: AnyRouteDefinition[];
-  /** Hooks run on every request matching one of its paths. */
-  readonly hooks: RequestHook[];
-  /** Prefixes (full paths) under which unmatched requests get the plugin's 404, and how to refuse them. */
-  readonly notFound: Array<{
-    /** The path prefix (lower case) under which unmatched requests are this plugin's. */
-    prefix: string;
-    /** The error such a request gets, when not the plugin's default 404. */
-    refusal?: (req: Request) => HttpError;
-  }>;
-}
-
-/** A route with everything resolved and compiled. */
-interface CompiledRoute {
-  readonly order: number;
-  readonly plugin: PluginHttp;
-  readonly methods: ReadonlySet<string>;
-  readonly fullPath: string;
-  readonly match: MatchFunction<Record<string, string | string[]>>;
-  readonly responder: Responder;
-  readonly auth: readonly AuthStrategy[];
-  /** Whether a strategy reads the body, so the body is parsed before auth runs. */
-  readonly authNeedsBody: boolean;
-  readonly parsers: ReturnType<typeof bodyParsers>;
-  readonly params?: PartValidator;
-  readonly query?: PartValidator;
-  readonly headers?: PartValidator;
-  readonly body?: PartValidator;
-  readonly onValidationError: (issues: ValidationIssue[], req: Request) => HttpError;
-  readonly handler: AnyRoute['handler'];
-  /** Counts and times the route's requests (when metrics are on). */
-  readonly observer?: RequestObserver;
-}
-
-/** Counts and times the finished requests of one route (the kernel's metrics). */
-export interface RequestObserver {
-  /** Called once per request when its response closes. */
-  observe(method: string, status: number, seconds: number): void;
-}
+export { DEFAULT_RESPONDER, joinPath, type PluginHttp, type RequestObserver } from './compiled-route.js';
 
 /** Options of the dispatcher (the kernel's one middleware that routes to every plugin). */
 export interface DispatcherOptions {
   /** Gives each compiled route its observer (plugin id, route template); none when metrics are off. */
   observer?: (pluginId: string, route: string) => RequestObserver;
-}
-
-/** The responder used when a plugin sets none. */
-export const DEFAULT_RESPONDER = jsonResponder();
-
-/** Joins a mount prefix and a route path: ('/x', '/a') → '/x/a', ('', '/') → '/'. */
-export function joinPath(prefix: string, path: string): string {
-  const p = path.startsWith('/') ? path : `/${path}`;
-  if (!prefix) return p;
-  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-  return p === '/' ? base : `${base}${p}`;
-}
-
-/** The literal first segment of a route path, lower-cased, or null when it is dynamic. */
-function firstSegment(path: string): string | null {
-  const seg = path.split('/')[1] ?? '';
-  return /[:*{}()]/.test(seg) ? null : seg.toLowerCase();
 }
 
 /** A route's identity for conflict checks: method + path with parameter names erased. */
@@ -104,20 +36,13 @@ function routeKey(method: string, fullPath: string): string {
   return `${method} ${normalized || '/'}`;
 }
 
-function asArray<T>(value: T | readonly T[] | undefined): readonly T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
-}
-
 /** Is the kernel serving? Supplied by the kernel. */
 export type GateState = () => boolean;
 
 /** Collects plugin routes, compiles them, and serves requests. */
 export class Dispatcher {
   private readonly plugins: PluginHttp[] = [];
-  private byFirstSegment = new Map<string, CompiledRoute[]>();
-  private dynamic: CompiledRoute[] = [];
-  private compiled: CompiledRoute[] = [];
+  private index = new RouteIndex([]);
   private inFlight = 0;
   private readonly refusals = new RefusalLog();
   private idleWaiters: Array<() => void> = [];
@@ -143,7 +68,7 @@ export class Dispatcher {
         http.defaults = { ...http.defaults, ...defaults };
       },
       add: (route) => {
-        http.routes.push(route as unknown as AnyRoute);
+        http.routes.push(route as unknown as AnyRouteDefinition);
       },
       onRequest: (hook) => {
         http.hooks.push(hook);
@@ -183,53 +108,10 @@ export class Dispatcher {
           }
           seen.set(key, plugin.id);
         }
-        compiled.push(this.compileRoute(order++, plugin, route, fullPath, methods));
+        compiled.push(compileRoute(order++, plugin, route, fullPath, methods, this.options.observer?.(plugin.id, fullPath)));
       }
     }
-    this.compiled = compiled;
-    this.byFirstSegment = new Map();
-    this.dynamic = [];
-    for (const route of compiled) {
-      const seg = firstSegment(route.fullPath);
-      if (seg === null) this.dynamic.push(route);
-      else {
-        const list = this.byFirstSegment.get(seg) ?? [];
-        list.push(route);
-        this.byFirstSegment.set(seg, list);
-      }
-    }
-  }
-
-  private compileRoute(order: number, plugin: PluginHttp, route: AnyRoute, fullPath: string, methods: HttpMethod[]): CompiledRoute {
-    const defaults = plugin.defaults;
-    let kinds = asArray<BodyKind>(route.accepts);
-    if (kinds.length === 0 && route.body) kinds = ['json'];
-    const limit = route.bodyLimit ?? defaults.bodyLimit ?? DEFAULT_BODY_LIMIT;
-    const auth = route.auth !== undefined ? asArray(route.auth) : asArray(defaults.auth);
-    let matcher: MatchFunction<Record<string, string | string[]>>;
-    try {
-      matcher = match(fullPath, { decode: decodeURIComponentSafe, end: true, trailing: true, sensitive: false });
-    } catch (err) {
-      throw new SwitchboardError(ErrorCodes.INVALID_PLUGIN, `Plugin '${plugin.id}' declares an invalid path '${route.path}'`, { pluginId: plugin.id, cause: err });
-    }
-    return {
-      order,
-      plugin,
-      methods: new Set(methods),
-      fullPath,
-      match: matcher,
-      responder: route.responder ?? defaults.responder ?? DEFAULT_RESPONDER,
-      auth,
-      authNeedsBody: auth.some((strategy) => strategy.needsBody),
-      parsers: bodyParsers(kinds, limit),
-      params: route.params ? compilePart('params', route.params) : undefined,
-      query: route.query ? compilePart('query', route.query) : undefined,
-      headers: route.headers ? compilePart('headers', route.headers) : undefined,
-      body: route.body ? compilePart('body', route.body) : undefined,
-      onValidationError: route.onValidationError ?? defaults.onValidationError ?? validationError,
-      handler: route.handler,
-      observer: this.options.observer?.(plugin.id, fullPath),
-    };
+    this.index = new RouteIndex(compiled);
   }
 
   /** The number of requests being handled now. */
@@ -253,34 +135,9 @@ export class Dispatcher {
   /** The Express middleware. */
   readonly handle = (req: Request, res: Response, next: NextFunction): void => {
     const path = req.path;
-    const method = req.method.toUpperCase();
-    const seg = (path.split('/', 2)[1] ?? '').toLowerCase();
-    const indexed = this.byFirstSegment.get(seg);
-    let pathMatch: CompiledRoute | undefined;
-    let found: CompiledRoute | undefined;
-    let params: Record<string, string | string[]> | undefined;
-    const candidates = indexed && this.dynamic.length > 0 ? mergeByOrder(indexed, this.dynamic) : (indexed ?? this.dynamic);
-    for (const route of candidates) {
-      const m = route.match(path);
-      if (!m) continue;
-      pathMatch ??= route;
-      if (route.methods.has(method) || (method === 'HEAD' && route.methods.has('GET'))) {
-        found = route;
-        params = m.params;
-        break;
-      }
-    }
-    // A GET route answers HEAD only when no route declares HEAD itself.
-    if (found && method === 'HEAD' && !found.methods.has('HEAD')) {
-      for (const route of candidates) {
-        if (route.methods.has('HEAD') && route.match(path)) {
-          found = route;
-          break;
-        }
-      }
-    }
+    const { found, pathMatch } = this.index.lookup(req.method.toUpperCase(), path);
     if (found) {
-      void this.serve(found, params ?? {}, req, res);
+      this.serve(found.route, found.params, req, res);
       return;
     }
     if (pathMatch) {
@@ -335,10 +192,7 @@ export class Dispatcher {
         passed = true;
         return;
       }
-      const allowed = new Set<string>();
-      for (const r of this.compiled) {
-        if (r.plugin === plugin && r.match(req.path)) for (const m of r.methods) allowed.add(m);
-      }
+      const allowed = this.index.allowedMethods(plugin, req.path);
       this.fail(responder, req, res, new HttpError(405, 'Method Not Allowed', { headers: { Allow: [...allowed].join(', ') } }));
     });
     if (passed) next();
@@ -438,22 +292,7 @@ export class Dispatcher {
 
   /** Validates the request's parts and calls the handler; throws the family's validation error. */
   private runHandler(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response, principal: Principal | undefined): unknown {
-    const issues: ValidationIssue[] = [];
-    const params = validatePart(route.params, rawParams, true, issues);
-    const query = validatePart(route.query, req.query, true, issues);
-    const headers = validatePart(route.headers, req.headers, true, issues);
-    // Form and text bodies arrive as strings and are converted; JSON keeps its types.
-    const body = route.body ? validatePart(route.body, req.body, !/json/i.test(req.headers['content-type'] ?? ''), issues) : req.body;
-    // NUL characters are refused in parameters and parsed (JSON, form) bodies: PostgreSQL cannot
-    // store them in text, and no family's contract needs them. (A raw NUL cannot reach the path
-    // or query: Node refuses it.) Text and raw bodies are the plugin's to read (a signed
-    // payload, a value it checks itself).
-    if (req.url.includes('%00')) {
-      nulIssue('params', rawParams, issues);
-      nulIssue('query', req.query, issues);
-    }
-    if (req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) nulIssue('body', req.body, issues);
-    if (issues.length > 0) throw route.onValidationError(issues, req);
+    const { params, query, body, headers } = readInput(route, rawParams, req);
     req.params = params as Record<string, string>;
     return route.handler({ params, query, body, headers, principal, req, res, log: route.plugin.logger } as never);
   }
@@ -464,9 +303,10 @@ export class Dispatcher {
     try {
       if (result instanceof Reply) {
         for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
-        route.responder.send(req, res, result.status, result.body);
+        route.responder.send(req, res, result.status, result.body, route.serializers.get(result.status));
       } else {
-        route.responder.send(req, res, res.statusCode || 200, result);
+        const status = res.statusCode || 200;
+        route.responder.send(req, res, status, result, route.serializers.get(status));
       }
     } catch (err) {
       this.handleError(route.plugin, route.responder, req, res, err);
@@ -522,57 +362,4 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function unavailable(): HttpError {
   return new HttpError(503, 'Service Unavailable', { code: HttpErrorCodes.UNAVAILABLE, headers: { 'Retry-After': '1' } });
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-function validatePart(validator: PartValidator | undefined, value: unknown, convert: boolean, issues: ValidationIssue[]): unknown {
-  if (!validator) return value;
-  const result = validator.validate(value === undefined ? {} : value, convert);
-  if (result.ok) return result.value;
-  issues.push(...result.issues);
-  return undefined;
-}
-
-/** Adds an issue when a string (or key) anywhere in `value` contains a NUL character. */
-function nulIssue(location: ValidationIssue['location'], value: unknown, issues: ValidationIssue[]): void {
-  const path = nulPath(value);
-  if (path !== undefined) issues.push({ location, path, keyword: 'nul', message: `${location}${path} must not contain NUL characters` });
-}
-
-/** The JSON pointer of the first string or key containing NUL, or undefined. */
-function nulPath(value: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, '']];
-  while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\0')) return path;
-    } else if (v !== null && typeof v === 'object') {
-      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v[i], `${path}/${i}`]);
-      else
-        for (const key of Object.keys(v)) {
-          const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000')}`;
-          if (key.includes('\0')) return at;
-          stack.push([(v as Record<string, unknown>)[key], at]);
-        }
-    }
-  }
-  return undefined;
-}
-
-function mergeByOrder(a: CompiledRoute[], b: CompiledRoute[]): CompiledRoute[] {
-  const out: CompiledRoute[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i].order < b[j].order)) out.push(a[i++]);
-    else out.push(b[j++]);
-  }
-  return out;
 }

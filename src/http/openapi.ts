@@ -5,7 +5,7 @@
 import type { TSchema } from 'typebox';
 import type { AuthStrategy } from './auth/strategy.js';
 import { joinPath, type PluginHttp } from './dispatcher.js';
-import type { AnyRouteDefinition, BodyKind, ResponseSpec } from './route.js';
+import { responseContent, type AnyRouteDefinition, type BodyKind, type ResponseSpec } from './route.js';
 
 /** An OpenAPI 3.1 document (the parts Switchboard writes). */
 export interface OpenApiDocument {
@@ -80,20 +80,13 @@ function schemaProperties(schema: TSchema | undefined): Array<[string, unknown, 
   return Object.entries(s.properties).map(([name, prop]) => [name, prop, required.has(name)]);
 }
 
-const SCHEMA_KEYS = ['type', 'anyOf', 'oneOf', 'allOf', '$ref', 'const', 'enum', 'not', 'properties', 'items'];
-
-/** True when a {@link ResponseSpec} is the `{ description, schema, contentType }` form. */
-function isResponseObject(spec: ResponseSpec): spec is Exclude<ResponseSpec, TSchema> & { description?: string; schema?: TSchema; contentType?: string } {
-  const keys = Object.keys(spec);
-  return !keys.some((k) => SCHEMA_KEYS.includes(k)) && keys.every((k) => k === 'description' || k === 'schema' || k === 'contentType');
-}
-
 function responseObject(spec: ResponseSpec): unknown {
-  if (!isResponseObject(spec)) return { description: 'Success', content: { 'application/json': { schema: spec } } };
-  const s = spec as { description?: string; schema?: TSchema; contentType?: string };
+  const content = responseContent(spec);
+  // A bare schema is documented as a success; the long form with its own description.
+  const long = content.schema !== spec;
   return {
-    description: s.description ?? 'Response',
-    ...(s.schema ? { content: { [s.contentType ?? 'application/json']: { schema: s.schema } } } : {}),
+    description: long ? (content.description ?? 'Response') : 'Success',
+    ...(content.schema ? { content: { [content.contentType]: { schema: content.schema } } } : {}),
   };
 }
 

@@ -4,8 +4,15 @@
  * as it is instead of serializing the value on every request.
  */
 export class RawJson {
+  private encoded?: Buffer;
+
   /** @param text - a complete JSON value, serialized */
   constructor(readonly text: string) {}
+
+  /** The text in UTF-8, encoded once (a cached RawJson answers many requests). */
+  get bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(this.text, 'utf8'));
+  }
 
   /** Serializes `value` once. */
   static of(value: unknown): RawJson {

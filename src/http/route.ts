@@ -31,6 +31,27 @@ export type ResponseSpec =
       contentType?: string;
     };
 
+const SCHEMA_KEYS = ['type', 'anyOf', 'oneOf', 'allOf', '$ref', 'const', 'enum', 'not', 'properties', 'items'];
+
+/** A {@link ResponseSpec} in its long form: what it says about the body. */
+export interface ResponseContent {
+  /** What this response means, when said. */
+  description?: string;
+  /** The body's schema (none: an empty body, or one not described). */
+  schema?: TSchema;
+  /** The body's media type (`application/json` unless said otherwise). */
+  contentType: string;
+}
+
+/** Reads a {@link ResponseSpec}, a bare schema or the `{ description, schema, contentType }` form. */
+export function responseContent(spec: ResponseSpec): ResponseContent {
+  const keys = Object.keys(spec);
+  const long = !keys.some((k) => SCHEMA_KEYS.includes(k)) && keys.every((k) => k === 'description' || k === 'schema' || k === 'contentType');
+  if (!long) return { schema: spec as TSchema, contentType: 'application/json' };
+  const s = spec as { description?: string; schema?: TSchema; contentType?: string };
+  return { description: s.description, schema: s.schema, contentType: s.contentType ?? 'application/json' };
+}
+
 /** The static type of a schema, or `Fallback` when there is no schema. */
 export type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;
 

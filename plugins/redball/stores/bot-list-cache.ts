@@ -8,8 +8,15 @@
  * drops its copy — and every copy listening drops the list. A read that started before a
  * change never stores its (older) result: each load is tagged with the version it began at.
  */
-import { RawJson, type EventBus } from '../../../src/index.js';
+import { compileSerializer, RawJson, Type, type EventBus } from '../../../src/index.js';
+import { BotItem } from '../schemas.js';
 import type { BotView } from './bot-store.js';
+
+/**
+ * The list's text is written by the serializer of its declared schema (the one the route
+ * declares), so the pre-serialized answer carries no undeclared field either.
+ */
+const serializeList = compileSerializer(Type.Object({ bots: Type.Array(BotItem) }))!;
 
 /** The cached bot list of one plugin instance. */
 export class BotListCache {
@@ -68,8 +75,8 @@ export class BotListCache {
   async body(load: () => Promise<BotView[]>): Promise<RawJson> {
     const bots = await this.get(load);
     const hit = this.cached;
-    if (hit && hit.bots === bots) return (hit.body ??= RawJson.of({ bots }));
-    return RawJson.of({ bots });
+    if (hit && hit.bots === bots) return (hit.body ??= new RawJson(serializeList({ bots })));
+    return new RawJson(serializeList({ bots }));
   }
 
   private drop(): void {

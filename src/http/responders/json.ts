@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
 import { RawJson } from '../raw-json.js';
+import { writeAnswer, writeJson } from '../write.js';
 
 /** Options of {@link jsonResponder}. */
 export interface JsonResponderOptions {
@@ -15,15 +16,13 @@ export function jsonResponder(options: JsonResponderOptions = {}): Responder {
   const errorBody = options.errorBody ?? ((err: HttpError) => ({ error: err.message }));
   return {
     name: 'json',
-    send(_req: Request, res: Response, status: number, body: unknown) {
-      res.status(status);
-      if (body === undefined) res.end();
-      else if (body instanceof RawJson) res.type('application/json').send(body.text);
-      else res.json(body);
+    send(_req: Request, res: Response, status: number, body: unknown, serialize = JSON.stringify) {
+      if (body === undefined) writeAnswer(res, status, undefined, undefined);
+      else writeJson(res, status, body instanceof RawJson ? body.text : serialize(body));
     },
     error(_req: Request, res: Response, err: HttpError) {
       applyErrorHeaders(res, err);
-      res.status(err.status).json(errorBody(err));
+      writeJson(res, err.status, JSON.stringify(errorBody(err)));
     },
   };
 }

@@ -9,6 +9,8 @@ import type { Request, Response } from 'express';
 import { XMLBuilder } from 'fast-xml-parser';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
+import type { JsonSerializer } from '../serializer.js';
+import { writeAnswer } from '../write.js';
 
 /** The two OCS formats. */
 export type OcsFormat = 'json' | 'xml';
@@ -62,16 +64,22 @@ export function ocsXml(meta: OcsMeta, data: unknown): string {
   return `<?xml version="1.0"?>\n${builder.build({ ocs: { meta, data: toXmlValue(data) } })}`;
 }
 
-/** Writes one OCS answer in the request's format. */
-export function writeOcs(req: Request, res: Response, status: number, meta: OcsMeta, data: unknown): void {
-  res.status(status);
-  if (ocsFormat(req) === 'json') {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify({ ocs: { meta, data } }));
-  } else {
-    res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-    res.end(ocsXml(meta, data));
-  }
+const OCS_JSON = 'application/json; charset=utf-8';
+const OCS_XML = 'application/xml; charset=utf-8';
+
+/**
+ * Writes one OCS answer in the request's format. `serialize` (compiled from the route's
+ * response schema, the whole envelope) writes the JSON form; the XML form is written from
+ * what it keeps, so neither form carries an undeclared field.
+ */
+export function writeOcs(req: Request, res: Response, status: number, meta: OcsMeta, data: unknown, serialize?: JsonSerializer): void {
+  if (ocsFormat(req) === 'json') writeAnswer(res, status, OCS_JSON, (serialize ?? JSON.stringify)({ ocs: { meta, data } }));
+  else writeAnswer(res, status, OCS_XML, ocsXml(meta, serialize ? declaredData(serialize, meta, data) : data));
+}
+
+/** The envelope's data as its serializer keeps it (the XML form, rare, pays a parse). */
+export function declaredData(serialize: JsonSerializer, meta: OcsMeta, data: unknown): unknown {
+  return (JSON.parse(serialize({ ocs: { meta, data } })) as { ocs: { data?: unknown } }).ocs.data;
 }
 
 /** Options of {@link ocsResponder}. */
@@ -87,8 +95,8 @@ export function ocsResponder(options: OcsResponderOptions = {}): Responder {
   const statuscode = options.statuscode ?? ((err: HttpError) => err.status);
   return {
     name: 'ocs',
-    send(req, res, status, body) {
-      writeOcs(req, res, status, { status: status < 400 ? 'ok' : 'failure', statuscode: status, message: status < 400 ? 'OK' : '' }, body ?? []);
+    send(req, res, status, body, serialize) {
+      writeOcs(req, res, status, { status: status < 400 ? 'ok' : 'failure', statuscode: status, message: status < 400 ? 'OK' : '' }, body ?? [], serialize);
     },
     error(req, res, err) {
       applyErrorHeaders(res, err);

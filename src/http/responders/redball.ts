@@ -7,6 +7,10 @@ import type { Request, Response } from 'express';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
 import { RawJson } from '../raw-json.js';
+import type { JsonSerializer } from '../serializer.js';
+import { writeJson } from '../write.js';
+
+const CLOSE = Buffer.from('}');
 
 /** A redball envelope. */
 export interface RedballEnvelope {
@@ -51,20 +55,22 @@ export class RedballAnswer {
 export function redballResponder(): Responder {
   return {
     name: 'redball',
-    send(_req: Request, res: Response, status: number, body: unknown) {
+    send(_req: Request, res: Response, status: number, body: unknown, serialize: JsonSerializer = JSON.stringify) {
       if (body instanceof RawJson) {
-        // A pre-serialized response: only the envelope around it is written per request.
-        const meta = JSON.stringify({ api_version: 1, timestamp: Date.now() / 1000 });
-        res.status(status).type('application/json').send(`{"meta":${meta},"errors":"","response":${body.text}}`);
+        // A pre-serialized response: only the envelope around it is written per request
+        // (the timestamp is a finite number, which JSON writes as JavaScript does).
+        // Its bytes are encoded once; each answer copies them between the envelope's two ends.
+        const head = Buffer.from(`{"meta":{"api_version":1,"timestamp":${Date.now() / 1000}},"errors":"","response":`, 'latin1');
+        writeJson(res, status, Buffer.concat([head, body.bytes, CLOSE]));
         return;
       }
       const envelope = body instanceof RedballAnswer ? redballEnvelope(body.response, body.errors) : redballEnvelope(body);
-      res.status(status).json(envelope);
+      writeJson(res, status, serialize(envelope));
     },
     error(_req: Request, res: Response, err: HttpError) {
       applyErrorHeaders(res, err);
       const errors = Array.isArray(err.data) ? err.data.map(String) : [err.message];
-      res.status(err.status).json(redballEnvelope(undefined, errors));
+      writeJson(res, err.status, JSON.stringify(redballEnvelope(undefined, errors)));
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { applyErrorHeaders, type Responder } from '../responder.js';
 import type { HttpError } from '../http-error.js';
+import { TEXT_CONTENT_TYPE, writeAnswer, writeJson } from '../write.js';
 
 /** Options of {@link textResponder}. */
 export interface TextResponderOptions {
@@ -17,18 +18,20 @@ export interface TextResponderOptions {
  */
 export function textResponder(options: TextResponderOptions = {}): Responder {
   const errorText = options.errorText ?? ((err: HttpError) => err.message);
-  const contentType = options.contentType ?? 'text/plain; charset=utf-8';
+  const contentType = options.contentType ?? TEXT_CONTENT_TYPE;
+  // Express's res.send added `charset=utf-8` to a string body's type that names none; so does this.
+  const textType = /;\s*charset=/i.test(contentType) ? contentType : `${contentType}; charset=utf-8`;
   return {
     name: 'text',
-    send(_req: Request, res: Response, status: number, body: unknown) {
-      res.status(status);
-      if (body === undefined) res.end();
-      else if (typeof body === 'string' || Buffer.isBuffer(body)) res.type(contentType).send(body);
-      else res.json(body);
+    send(_req: Request, res: Response, status: number, body: unknown, serialize = JSON.stringify) {
+      if (body === undefined) writeAnswer(res, status, undefined, undefined);
+      else if (typeof body === 'string') writeAnswer(res, status, textType, body);
+      else if (Buffer.isBuffer(body)) writeAnswer(res, status, contentType, body);
+      else writeJson(res, status, serialize(body));
     },
     error(_req: Request, res: Response, err: HttpError) {
       applyErrorHeaders(res, err);
-      res.status(err.status).type('text/plain; charset=utf-8').send(errorText(err));
+      writeAnswer(res, err.status, TEXT_CONTENT_TYPE, errorText(err));
     },
   };
 }

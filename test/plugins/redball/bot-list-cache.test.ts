@@ -41,3 +41,14 @@ t.test('a load that began before a change is not kept', async (t) => {
   t.same(await cache.get(async () => [bot(1, 'new')]), [bot(1, 'new')]);
   t.same(cache.peek(), [bot(1, 'new')]);
 });
+
+t.test('the pre-serialized list carries the declared fields only, in the text JSON.stringify writes', async (t) => {
+  const cache = new BotListCache(new EventBus(pino({ level: 'silent' })));
+  cache.listen();
+  const view = bot(1, 'one');
+  const leaky = { ...view, redditSecret: 'hunter2' } as BotView;
+  const body = await cache.body(async () => [leaky]);
+  t.equal(body.text, JSON.stringify({ bots: [view] }));
+  t.equal(await cache.body(async () => [bot(2, 'not read')]), body, 'kept');
+  cache.close();
+});

@@ -8,14 +8,14 @@
  *
  * Per size:
  * - listing every account (after a list of the access entries, a tenth as many, warms the
- *   path up): time and the server's peak RSS (the list is streamed page by page, so memory stays flat: the largest list's
+ *   path up): the faster of two lists' times, and the server's peak RSS after the first (the list is streamed page by page, so memory stays flat: the largest list's
  *   peak RSS is within 64 MB of the 10k one, and its time ≤ 12× the size ten times smaller);
  * - the first search on the unindexed `email` (it creates the index: ≤ 12× ten times smaller);
  * - deleting the account that the access entries reference (the database cascades: 10× the
  *   references take ≤ 10× the time).
  *
- * On the two largest sizes, the same requests under load: `GET /rest/account/{id}` of one
- * account (against bare Express in interleaved pairs), a search by `email` and a
+ * On the two largest sizes, the same requests under load, each against bare Express in
+ * interleaved pairs: `GET /rest/account/{id}` of one account, a search by `email` and a
  * case-insensitive search by `display` of one account. They stay flat: time per request at
  * the largest size ≤ 1.5× ten times smaller. On the largest, the get is ≥ 0.8× Express with
  * p99 ≤ 4× p50.
@@ -116,11 +116,9 @@ interface Curve {
   rss: number;
 }
 
-/** Per size (the two largest), the same requests under load. */
+/** Per size (the two largest), the same requests under load: their ratios to Express (interleaved pairs). */
 interface Steady {
-  /** The get's ratio to Express (interleaved pairs). */
   get: number;
-  /** Searches per second. */
   byEmail: number;
   byName: number;
 }
@@ -161,6 +159,11 @@ export const anopeScenario: Scenario = {
         const list = await timed(`${base}/account`);
         check(list.status === 200 && list.bytes > size * 100, `listing ${size} accounts failed (${list.status}, ${list.bytes} bytes)`);
         const rss = server.peakRssMb();
+        // The time is the faster of two lists: one list of 1M takes seconds, long enough for the
+        // other work of a shared 2-core machine to add a second or two to a single run.
+        const again = await timed(`${base}/account`);
+        check(again.status === 200 && again.bytes === list.bytes, `listing ${size} accounts again failed (${again.status}, ${again.bytes} bytes)`);
+        list.ms = Math.min(list.ms, again.ms);
         push({ name: `list ${at} accounts (time)`, value: list.ms, unit: 'ms' });
         push({ name: `list ${at} accounts (peak server RSS)`, value: rss, unit: 'MB' });
 
@@ -178,12 +181,12 @@ export const anopeScenario: Scenario = {
           const searches = { byEmail: `${base}/account/email/user${STEADY}@example.org`, byName: `${base}/account/display/USER${STEADY}` };
           const rates: Record<string, number> = {};
           for (const [key, target] of Object.entries(searches)) {
-            await ctx.warm({ url: target, headers: AUTH, ...(ctx.quick ? {} : { amount: 2000 }) });
-            const r = await ctx.load({ url: target, headers: AUTH, duration: ctx.quick ? 1 : 2 });
+            // Shorter pairs than the get's: four searches' worth of pairs would cost a minute.
+            const r = await ctx.versusExpress({ url: target, headers: AUTH, ...(ctx.quick ? {} : { duration: 1.5 }) });
             check(r.failures === 0, `${r.failures} failed requests on ${target}`);
-            rates[key] = r.rps;
+            rates[key] = r.ratio;
             const what = key === 'byEmail' ? 'search by email (indexed)' : 'search by name (case-insensitive)';
-            push({ name: `${what} over ${at}`, value: r.rps, unit: 'req/s', ratio: r.rps / ctx.express.rps, p50: r.p50, p99: r.p99 });
+            push({ name: `${what} over ${at}`, value: r.rps, unit: 'req/s', ratio: r.ratio, p50: r.p50, p99: r.p99 });
           }
           steady.set(size, { get: get.ratio, byEmail: rates.byEmail, byName: rates.byName });
         }
@@ -207,7 +210,7 @@ export const anopeScenario: Scenario = {
     growth('list time', big.list / small.list, 12);
     growth('first search (creates the index)', big.search / small.search, 12);
     growth('cascade delete (10x the references)', big.cascade / small.cascade, 10);
-    // Time per request: the get against Express's time in the same pairs, the searches as is.
+    // Time per request, each against Express's time in the same pairs (drift cancels out).
     const [s, b] = steadySizes.map((n) => steady.get(n)!);
     growth('GET /rest/account/{id} time per request', s.get / b.get, 1.5);
     growth('search by email time per request', s.byEmail / b.byEmail, 1.5);

@@ -3,7 +3,7 @@
  * sender is answered only once its message and its webhook deliveries are committed (another
  * connection sees them at the answer); a send whose write fails gets its own error in
  * Owncast's style and the others of its batch are stored; chat clients, the history and each
- * webhook see the messages in one order, the commit order.
+ * webhook see the messages in one order, the commit order. Concurrent token checks share reads.
  */
 import t from 'tap';
 import { openDatabase } from '../../../src/index.js';
@@ -37,9 +37,11 @@ for (const kind of databaseKinds()) {
       await reader.raw(`CREATE TRIGGER owncast_poison BEFORE INSERT ON owncast_messages FOR EACH ROW EXECUTE FUNCTION owncast_poison()`);
     }
     const inserts: string[] = [];
+    const tokenReads: string[] = [];
     const db = sb.kernel.context('owncast').db;
     const onQuery = (q: { sql: string }) => {
       if (/^insert into .?owncast_messages/i.test(q.sql)) inserts.push(q.sql);
+      if (/^select .* from .?owncast_access_tokens/i.test(q.sql)) tokenReads.push(q.sql);
     };
     db.on('query', onQuery);
     t.teardown(() => void db.off('query', onQuery));
@@ -79,6 +81,7 @@ for (const kind of databaseKinds()) {
 
     t.test('the sends were batched', async (t) => {
       t.ok(inserts.length < SENDS, `${inserts.length} message inserts for ${SENDS} sends`);
+      t.ok(tokenReads.length > 0 && tokenReads.length < SENDS, `${tokenReads.length} token reads for ${SENDS} sends (concurrent verifications share a query)`);
     });
 
     t.test('chat clients, the history and every webhook see one order: the commit order', async (t) => {

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { hashToken, Tokens, type PluginContext, type Principal } from '../../src/index.js';
+import { BatchedLookup, hashToken, Tokens, type PluginContext, type Principal } from '../../src/index.js';
 import { ALL_SCOPES } from './constants.js';
 import { badRequest } from './wire.js';
 
@@ -48,10 +48,22 @@ export function newAccessToken(): string {
 export class AccessTokenStore {
   private readonly table: string;
   private readonly lastWritten = new Map<string, number>();
+  /**
+   * Token rows by hash. Requests verifying at the same time share one query (a query of
+   * their own on SQLite's single connection queued behind every write); each is answered by
+   * a query that started after it arrived, so a deleted token is refused at once.
+   */
+  private readonly byHash: BatchedLookup<string, Pick<TokenRow, 'id' | 'name' | 'scopes'>>;
 
   /** @param ctx - the plugin's context */
   constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
     this.table = ctx.table('access_tokens');
+    this.byHash = new BatchedLookup({
+      load: async (hashes) => {
+        const rows = (await this.ctx.db(this.table).select('id', 'name', 'scopes', 'token_hash').whereIn('token_hash', hashes)) as Array<Pick<TokenRow, 'id' | 'name' | 'scopes' | 'token_hash'>>;
+        return new Map(rows.map((r) => [r.token_hash, r]));
+      },
+    });
   }
 
   /** Registers every stored token as a secret (run once at init). */
@@ -90,9 +102,7 @@ export class AccessTokenStore {
   /** Resolves a presented token to its principal (with scopes), or null; records the use. */
   async verify(token: string): Promise<Principal | null> {
     const hash = hashToken(token);
-    const row = (await this.ctx.db(this.table).select('id', 'name', 'scopes').where('token_hash', hash).first()) as
-      | Pick<TokenRow, 'id' | 'name' | 'scopes'>
-      | undefined;
+    const row = await this.byHash.get(hash);
     if (!row) return null;
     const now = Date.now();
     if (now - (this.lastWritten.get(hash) ?? 0) >= LAST_USED_RESOLUTION_MS) {

@@ -54,26 +54,41 @@ export class MessageStore {
 
   /** Stores a message (in `trx` when given) and returns it with its id and time. */
   async insert(message: NewMessage, trx?: Knex.Transaction): Promise<StoredChatMessage> {
+    return (await this.insertAll([message], trx ?? this.ctx.db))[0];
+  }
+
+  /**
+   * Stores messages in one statement, in `db` (a transaction, or the pool), and returns them
+   * with their ids and time, in order. They share one time; their order is the insert order
+   * (the `seq` column), which history reads break ties with.
+   */
+  async insertAll(messages: readonly NewMessage[], db: Knex | Knex.Transaction): Promise<StoredChatMessage[]> {
+    if (messages.length === 0) return [];
     const now = Date.now();
-    const stored: StoredChatMessage = {
-      id: newMessageId(),
-      author: message.author,
-      body: message.body,
-      rawBody: message.rawBody,
-      type: message.type,
-      visible: true,
-      timestamp: new Date(now).toISOString(),
-    };
-    await (trx ?? this.ctx.db)(this.table).insert({
-      id: stored.id,
-      type: stored.type,
-      author: stored.author,
-      body: stored.body,
-      raw_body: stored.rawBody,
-      visible: true,
-      created_at: now,
-      client_id: message.clientId ?? null,
-    });
+    const timestamp = new Date(now).toISOString();
+    const stored = messages.map(
+      (message): StoredChatMessage => ({
+        id: newMessageId(),
+        author: message.author,
+        body: message.body,
+        rawBody: message.rawBody,
+        type: message.type,
+        visible: true,
+        timestamp,
+      }),
+    );
+    await db(this.table).insert(
+      stored.map((m, i) => ({
+        id: m.id,
+        type: m.type,
+        author: m.author,
+        body: m.body,
+        raw_body: m.rawBody,
+        visible: true,
+        created_at: now,
+        client_id: messages[i].clientId ?? null,
+      })),
+    );
     return stored;
   }
 

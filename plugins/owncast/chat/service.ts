@@ -3,11 +3,12 @@
  * NAME_CHANGE, PONG), messages from integrations and from the server itself, history and
  * moderation. Every stored message gets a server-assigned id and time and a body rendered
  * from markdown to sanitized HTML; it is stored together with its webhook deliveries (one
- * transaction), then sent to every chat client.
+ * transaction, shared by the messages posted meanwhile: group commit), then sent to every
+ * chat client, in commit order.
  */
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { Tokens, type PluginContext } from '../../../src/index.js';
+import { GroupCommit, Tokens, type PluginContext } from '../../../src/index.js';
 import { BroadcastStateStore } from '../broadcast-state.js';
 import { ChatEventTypes, type WebhookEvent } from '../constants.js';
 import { renderChatBody } from '../markdown.js';
@@ -15,7 +16,7 @@ import type { OwncastConfig } from '../plugin-config.js';
 import { SettingsStore } from '../settings-store.js';
 import { WebhookService } from '../webhooks.js';
 import type { ChatClient } from './hub.js';
-import { MessageStore, newMessageId } from './message-store.js';
+import { MessageStore, newMessageId, type NewMessage } from './message-store.js';
 import type { ChatFrame, ChatMessage, StoredChatMessage } from './types.js';
 
 /** A message to post. */
@@ -32,6 +33,19 @@ export interface PostInput {
   webhook?: WebhookEvent;
 }
 
+/** A post whose body is rendered (before its transaction, which then only writes). */
+interface PreparedPost extends NewMessage {
+  /** The webhook event it fires, if any. */
+  webhook?: WebhookEvent;
+}
+
+function prepare(input: PostInput): PreparedPost {
+  return { type: input.type, author: input.author, body: renderChatBody(input.body), rawBody: input.body, clientId: input.clientId, webhook: input.webhook };
+}
+
+/** Most chat posts written in one transaction (with 10 webhooks, 10 deliveries each). */
+const MAX_POSTS_PER_TRANSACTION = 64;
+
 /** The public view of a message (no raw body). */
 export function messageView(m: StoredChatMessage): ChatMessage {
   return { id: m.id, author: m.author, body: m.body, type: m.type, visible: m.visible, timestamp: m.timestamp };
@@ -46,6 +60,7 @@ export function chatEventData(m: StoredChatMessage): Record<string, unknown> {
 @injectable()
 export class ChatService {
   private historyCache?: { json: string; at: number };
+  private readonly writer: GroupCommit<PreparedPost, StoredChatMessage>;
 
   /**
    * @param ctx - the plugin's context
@@ -60,7 +75,13 @@ export class ChatService {
     private readonly webhooks: WebhookService,
     private readonly broadcast: BroadcastStateStore,
     private readonly settings: SettingsStore,
-  ) {}
+  ) {
+    this.writer = new GroupCommit(ctx.db, {
+      write: (posts, trx) => this.recordAll(posts, trx),
+      committed: (message) => this.publish(message),
+      maxBatch: MAX_POSTS_PER_TRANSACTION,
+    });
+  }
 
   /**
    * True while an admin has disabled chat (`/api/admin/config/chat/disable`): chat messages
@@ -72,9 +93,23 @@ export class ChatService {
 
   /** Renders and stores a message, with its webhook deliveries, in `trx`. Call {@link ChatService.publish} after commit. */
   async record(input: PostInput, trx: Knex.Transaction): Promise<StoredChatMessage> {
-    const message = await this.messages.insert({ type: input.type, author: input.author, body: renderChatBody(input.body), rawBody: input.body, clientId: input.clientId }, trx);
-    if (input.webhook) await this.webhooks.dispatch(input.webhook, chatEventData(message), trx);
-    return message;
+    return (await this.recordAll([prepare(input)], trx))[0];
+  }
+
+  /**
+   * Stores messages whose bodies are rendered, with their webhook deliveries, in `trx`: one
+   * insert for the messages, then the deliveries of every message in the messages' order
+   * (so each webhook's lane receives them in that order). Returns the stored messages in
+   * order.
+   */
+  private async recordAll(posts: readonly PreparedPost[], trx: Knex.Transaction): Promise<StoredChatMessage[]> {
+    const messages = await this.messages.insertAll(posts, trx);
+    const events: Array<{ event: WebhookEvent; eventData: object }> = [];
+    posts.forEach((post, i) => {
+      if (post.webhook) events.push({ event: post.webhook, eventData: chatEventData(messages[i]) });
+    });
+    if (events.length > 0) await this.webhooks.dispatchMany(events, trx);
+    return messages;
   }
 
   /** Sends a stored message to every chat client (every instance) and tells local listeners. */
@@ -84,11 +119,14 @@ export class ChatService {
     this.ctx.events.emit('owncast.chat.message', messageView(message));
   }
 
-  /** Stores and sends a message. */
+  /**
+   * Stores and sends a message. Concurrent posts share a transaction (group commit): the
+   * message and its webhook deliveries have committed when this resolves, and messages are
+   * sent to chat clients in commit order. A post whose write fails gets its own error; the
+   * others of its batch are stored.
+   */
   async post(input: PostInput): Promise<StoredChatMessage> {
-    const message = await this.ctx.db.transaction((trx) => this.record(input, trx));
-    this.publish(message);
-    return message;
+    return this.writer.submit(prepare(input));
   }
 
   /** Sends a frame that is not stored (a join, a name change, an ephemeral action) to every client. */

@@ -186,8 +186,8 @@ export const owncastScenario: Scenario = {
       const slow = await chatSend(ctx, 1000, 'slow');
       ctx.log('owncast: chat send with 10 fast webhook receivers');
       const fast = await chatSend(ctx, 0, 'fast');
-      push({ name: 'chat send, 10 webhooks, receivers take 1 s', value: slow.rps, unit: 'req/s', ratio: slow.rps / ctx.express.rps, p50: slow.p50, p99: slow.p99 });
-      push({ name: 'chat send, 10 webhooks, fast receivers', value: fast.rps, unit: 'req/s', ratio: fast.rps / ctx.express.rps, p50: fast.p50, p99: fast.p99 });
+      push({ name: 'chat send, 10 webhooks, receivers take 1 s', value: slow.rps, unit: 'req/s', ratio: slow.rps / ctx.express.rps, p50: slow.p50, p99: slow.p99, ...atLeast(slow.rps, 1000) });
+      push({ name: 'chat send, 10 webhooks, fast receivers', value: fast.rps, unit: 'req/s', ratio: fast.rps / ctx.express.rps, p50: fast.p50, p99: fast.p99, ...atLeast(fast.rps, 1000) });
       const ratio = slow.rps / fast.rps;
       push({ name: 'chat send: slow / fast receivers', value: ratio, unit: 'x', ...atLeast(ratio, 0.8) });
       push({ name: 'webhooks delivered during the fast run', value: fast.delivered, unit: 'requests' });

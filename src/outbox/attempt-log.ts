@@ -106,7 +106,20 @@ export class AttemptLog {
         instance: instance.slice(0, 128),
       })),
     );
-    const ids = [...new Set(outcomes.map((o) => o.id))];
+    // A first attempt that delivered cannot take a delivery past the kept number: a new
+    // delivery had no attempts logged, and a replayed one was trimmed to one fewer than kept
+    // when it was re-queued ({@link AttemptLog.trim}). Every other attempt may.
+    const ids = [...new Set(outcomes.filter((o) => o.attempt > 1 || o.next !== 'delivered').map((o) => o.id))];
+    await this.trim(ids, ATTEMPTS_KEPT, db);
+  }
+
+  /**
+   * Drops the attempts of deliveries `ids` beyond the newest `keep` of each, in one statement.
+   *
+   * @param db - where to write
+   */
+  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: Knex = this.knex): Promise<void> {
+    if (ids.length === 0) return;
     // Each delivery's attempts ranked newest first (an index seek per delivery); those past
     // the kept number go. Window functions: SQLite 3.25+, PostgreSQL.
     const ranked = db(this.table)
@@ -115,7 +128,7 @@ export class AttemptLog {
       .whereIn('outbox_id', ids);
     await db(this.table)
       .whereIn('outbox_id', ids)
-      .whereIn('id', db.select('id').from(ranked.as('ranked')).where('newer', '>', ATTEMPTS_KEPT))
+      .whereIn('id', db.select('id').from(ranked.as('ranked')).where('newer', '>', keep))
       .del();
   }
 

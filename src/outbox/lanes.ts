@@ -42,6 +42,24 @@ export interface LaneClaim {
   until: number;
 }
 
+/** What an attempt's outcome sets on its row (the claim is released as well). */
+export interface OutcomeUpdate {
+  /** `pending` (to be retried), `delivered` or `dead`. */
+  status: 'pending' | 'delivered' | 'dead';
+  /** Attempts made. */
+  attempts: number;
+  /** Failed attempts. */
+  failures: number;
+  /** The status received, if any. */
+  last_status: number | null;
+  /** The error, if it failed. */
+  last_error: string | null;
+  /** When the retry is due (retries only). */
+  next_attempt_at?: number;
+  /** When it finished (delivered or dead only). */
+  finished_at?: number;
+}
+
 /** The SQL of one outbox table on one engine. */
 export class Lanes {
   /**
@@ -99,6 +117,39 @@ export class Lanes {
       [now, limit, claim.instance, claim.until],
     );
     return this.dialect.rows<OutboxRow>(result);
+  }
+
+  /**
+   * Records the outcomes of several attempts in one statement (an `UPDATE … FROM` a list of
+   * values), each only where `instance` still holds the row's claim; returns the ids updated.
+   */
+  async recordOutcomes(db: Knex | Knex.Transaction, outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>, instance: string): Promise<Array<number | string>> {
+    if (outcomes.length === 0) return [];
+    const t = this.table;
+    // Typed once, in the first row, so PostgreSQL knows every column's type.
+    const first = '(CAST(? AS bigint), CAST(? AS varchar(16)), CAST(? AS integer), CAST(? AS integer), CAST(? AS integer), CAST(? AS text), CAST(? AS bigint), CAST(? AS bigint))';
+    const rest = '(?, ?, ?, ?, ?, ?, ?, ?)';
+    const values = outcomes.map((_, i) => (i === 0 ? first : rest)).join(', ');
+    const params = outcomes.flatMap(({ row, update: u }) => [
+      Number(row.id),
+      u.status,
+      u.attempts,
+      u.failures,
+      u.last_status,
+      u.last_error,
+      u.next_attempt_at ?? null,
+      u.finished_at ?? null,
+    ]);
+    const result = await db.raw(
+      `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values})
+         UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
+           last_error = v.last_error, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
+           finished_at = v.finished_at, locked_by = NULL, locked_until = NULL
+         FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ?
+         RETURNING ${t}.id`,
+      [...params, instance],
+    );
+    return this.dialect.rows<{ id: number | string }>(result).map((r) => r.id);
   }
 
   /** Makes deliveries whose claim lapsed (their instance died mid-attempt) due again. */

@@ -19,9 +19,9 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { contextWithSpan } from '../observability/request-span.js';
 import { endAttemptSpan, startAttemptSpan } from '../observability/outbox-span.js';
-import { attemptDelivery, type AttemptResult } from './attempt.js';
-import { AttemptLog } from './attempt-log.js';
-import { Lanes, type OutboxRow } from './lanes.js';
+import { attemptDelivery, createDeliveryAgents, type AttemptResult, type DeliveryAgents } from './attempt.js';
+import { AttemptLog, ATTEMPTS_KEPT } from './attempt-log.js';
+import { Lanes, type OutboxRow, type OutcomeUpdate } from './lanes.js';
 import { ResultWriter } from './result-writer.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
 
@@ -213,6 +213,7 @@ export class Outbox {
   private loopDone?: Promise<void>;
   private wakeUp?: () => void;
   private abort = new AbortController();
+  private agents?: DeliveryAgents;
   private lastSweep = 0;
   private lastLapseCheck = 0;
   /** A wake-up asked for while the worker was not asleep: its next sleep is skipped. */
@@ -367,6 +368,7 @@ export class Outbox {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    this.agents = createDeliveryAgents();
     this.loopDone = this.recoverCrashedAttempts().then(() => this.loop());
   }
 
@@ -482,7 +484,7 @@ export class Outbox {
     } else {
       try {
         if (signer) Object.assign(headers, lowerKeys(await signer({ body, deliveryId: row.delivery_id, url: row.url, attempt, ownerRef: row.owner_ref })));
-        result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal);
+        result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal, this.agents);
       } catch (err) {
         result = { error: err instanceof Error ? err.message : String(err), durationMs: 0 };
       }
@@ -499,22 +501,14 @@ export class Outbox {
     if (ok) next = 'delivered';
     else if (result.refused || attempt >= row.max_attempts || now >= Number(row.expires_at)) next = 'dead';
     else next = 'retry';
-    const update: Record<string, unknown> = {
+    const update: OutcomeUpdate = {
+      status: next === 'retry' ? 'pending' : next,
       attempts: attempt,
+      failures: ok ? row.failures : row.failures + 1,
       last_status: result.status ?? null,
       last_error: error ?? null,
-      locked_by: null,
-      locked_until: null,
+      ...(next === 'retry' ? { next_attempt_at: now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0) } : { finished_at: now }),
     };
-    if (next === 'retry') {
-      update.status = 'pending';
-      update.failures = row.failures + 1;
-      update.next_attempt_at = now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0);
-    } else {
-      update.status = next === 'delivered' ? 'delivered' : 'dead';
-      update.failures = ok ? row.failures : row.failures + 1;
-      update.finished_at = now;
-    }
     const outcome: AttemptOutcome = {
       id: Number(row.id),
       deliveryId: row.delivery_id,
@@ -595,6 +589,10 @@ export class Outbox {
       this.abort.abort();
       await all();
     }
+    // Kept-alive connections to receivers are closed: nothing of the worker outlives stop().
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents = undefined;
   }
 
   /** Counts of deliveries by state, for one owner or all. */
@@ -660,6 +658,8 @@ export class Outbox {
       expires_at: now + this.settings.maxAgeMs,
       finished_at: null,
     });
+    // Room for the next attempt within the attempts kept (a first attempt that delivers does not trim).
+    await this.attemptLog.trim([id], ATTEMPTS_KEPT - 1);
     await this.promote([row.ordering_key]);
     this.wake();
     return true;

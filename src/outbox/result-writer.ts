@@ -20,15 +20,15 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../logger.js';
 import type { AttemptLog } from './attempt-log.js';
-import type { LaneClaim, Lanes, OutboxRow } from './lanes.js';
+import type { LaneClaim, Lanes, OutboxRow, OutcomeUpdate } from './lanes.js';
 import type { AttemptOutcome } from './outbox.js';
 
 /** The result of one attempt, to be written. */
 export interface AttemptResultWrite {
   /** The claimed row the attempt was made for. */
   row: OutboxRow;
-  /** The columns to set on it. */
-  update: Record<string, unknown>;
+  /** What to record on it. */
+  update: OutcomeUpdate;
   /** The outcome, for the attempt log. */
   outcome: AttemptOutcome;
 }
@@ -120,8 +120,8 @@ export class ResultWriter {
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
     return this.knex.transaction(async (trx) => {
-      const changed: boolean[] = [];
-      for (const w of writes) changed.push((await trx(this.table).where({ id: w.row.id, locked_by: this.instance }).update(w.update)) > 0);
+      const updated = new Set((await this.lanes.recordOutcomes(trx, writes, this.instance)).map(Number));
+      const changed = writes.map((w) => updated.has(Number(w.row.id)));
       const recorded = writes.filter((_, i) => changed[i]);
       if (recorded.length > 0) await this.logAttempts(trx, recorded);
       const finished = recorded.filter((w) => w.outcome.next !== 'retry').map((w) => w.row.ordering_key);

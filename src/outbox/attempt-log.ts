@@ -82,21 +82,53 @@ export class AttemptLog {
    * @param db - where to write (the outbox passes the transaction that records the outcome)
    */
   async record(outcome: AttemptOutcome, instance: string, db: Knex = this.knex): Promise<void> {
-    await db(this.table).insert({
-      outbox_id: outcome.id,
-      attempt: outcome.attempt,
-      at: outcome.at.getTime(),
-      status: outcome.status ?? null,
-      error: outcome.error === undefined ? null : sanitizeAttemptError(outcome.error),
-      duration_ms: Math.max(0, Math.round(outcome.durationMs)),
-      outcome: outcome.next,
-      instance: instance.slice(0, 128),
-    });
-    const kept = db(this.table).select('id').where('outbox_id', outcome.id).orderBy('id', 'desc').limit(ATTEMPTS_KEPT);
-    // Wrapped once more: MySQL-style engines refuse LIMIT directly in IN; SQLite and PostgreSQL accept both.
+    await this.recordMany([outcome], instance, db);
+  }
+
+  /**
+   * Records several attempts (of different deliveries, or several of one, in order) in one
+   * insert, then drops each delivery's attempts beyond the newest {@link ATTEMPTS_KEPT} in
+   * one statement.
+   *
+   * @param db - where to write (the outbox passes the transaction that records the outcomes)
+   */
+  async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: Knex = this.knex): Promise<void> {
+    if (outcomes.length === 0) return;
+    await db(this.table).insert(
+      outcomes.map((outcome) => ({
+        outbox_id: outcome.id,
+        attempt: outcome.attempt,
+        at: outcome.at.getTime(),
+        status: outcome.status ?? null,
+        error: outcome.error === undefined ? null : sanitizeAttemptError(outcome.error),
+        duration_ms: Math.max(0, Math.round(outcome.durationMs)),
+        outcome: outcome.next,
+        instance: instance.slice(0, 128),
+      })),
+    );
+    // A first attempt that delivered cannot take a delivery past the kept number: a new
+    // delivery had no attempts logged, and a replayed one was trimmed to one fewer than kept
+    // when it was re-queued ({@link AttemptLog.trim}). Every other attempt may.
+    const ids = [...new Set(outcomes.filter((o) => o.attempt > 1 || o.next !== 'delivered').map((o) => o.id))];
+    await this.trim(ids, ATTEMPTS_KEPT, db);
+  }
+
+  /**
+   * Drops the attempts of deliveries `ids` beyond the newest `keep` of each, in one statement.
+   *
+   * @param db - where to write
+   */
+  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: Knex = this.knex): Promise<void> {
+    if (ids.length === 0) return;
+    // Each delivery's attempts ranked newest first (an index seek per delivery); those past
+    // the kept number go. Window functions: SQLite 3.25+, PostgreSQL.
+    const ranked = db(this.table)
+      .select('id')
+      .select(db.raw('ROW_NUMBER() OVER (PARTITION BY outbox_id ORDER BY id DESC) AS newer'))
+      .whereIn('outbox_id', ids);
     await db(this.table)
-      .where('outbox_id', outcome.id)
-      .whereNotIn('id', db.select('id').from(kept.as('kept')))
+      .whereIn('outbox_id', ids)
+      .whereIn('id', db.select('id').from(ranked.as('ranked')).where('newer', '>', keep))
       .del();
   }
 

@@ -19,8 +19,10 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { contextWithSpan } from '../observability/request-span.js';
 import { endAttemptSpan, startAttemptSpan } from '../observability/outbox-span.js';
-import { attemptDelivery, type AttemptResult } from './attempt.js';
-import { AttemptLog } from './attempt-log.js';
+import { attemptDelivery, createDeliveryAgents, type AttemptResult, type DeliveryAgents } from './attempt.js';
+import { AttemptLog, ATTEMPTS_KEPT } from './attempt-log.js';
+import { Lanes, type OutboxRow, type OutcomeUpdate } from './lanes.js';
+import { ResultWriter } from './result-writer.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
 
 /** Settings of the outbox (standalone config: `webhooks:`). */
@@ -193,30 +195,6 @@ export interface OwnerOutbox {
   cancel(ownerRef: string): Promise<number>;
 }
 
-interface OutboxRow {
-  id: number | string;
-  delivery_id: string;
-  owner: string;
-  owner_ref: string | null;
-  url: string;
-  ordering_key: string;
-  headers: string;
-  body: Buffer;
-  signer: string | null;
-  success: string;
-  status: string;
-  attempts: number;
-  failures: number;
-  max_attempts: number;
-  timeout_ms: number;
-  next_attempt_at: number | string;
-  created_at: number | string;
-  expires_at: number | string;
-  finished_at: number | string | null;
-  last_status: number | null;
-  last_error: string | null;
-}
-
 /** How often lanes are checked for a lost head and old rows are removed (ms). */
 const SWEEP_INTERVAL_MS = 30_000;
 /** Default extra time a claim holds a row beyond the attempt timeout before another instance may take it. */
@@ -235,7 +213,15 @@ export class Outbox {
   private loopDone?: Promise<void>;
   private wakeUp?: () => void;
   private abort = new AbortController();
+  private agents?: DeliveryAgents;
   private lastSweep = 0;
+  private lastLapseCheck = 0;
+  /** A wake-up asked for while the worker was not asleep: its next sleep is skipped. */
+  private wakeRequested = false;
+  /** The last claim took as many deliveries as it could: more may be due when a slot frees. */
+  private saturated = false;
+  private readonly lanes: Lanes;
+  private readonly results: ResultWriter;
   /** Every attempt, kept for operators (the newest few per delivery). */
   readonly attemptLog: AttemptLog;
 
@@ -259,6 +245,8 @@ export class Outbox {
     this.dialect = dialectOf(knex);
     this.table = `${tablePrefix}outbox`;
     this.attemptLog = new AttemptLog(knex, tablePrefix);
+    this.lanes = new Lanes(this.table, this.dialect);
+    this.results = new ResultWriter(knex, this.table, this.lanes, this.attemptLog, logger, instanceId, () => (this.running ? this.laneClaim() : undefined));
     this.settings = {
       concurrency: options.concurrency ?? 16,
       timeoutMs: options.timeoutMs ?? 5000,
@@ -340,13 +328,13 @@ export class Outbox {
       // SQLite has one writer at a time (its write lock is held from the first write to the
       // commit), so no lane head can finish concurrently: promoting inside the caller's
       // transaction is safe and saves a write.
-      await this.promote(keys, options.trx);
-      void options.trx.executionPromise.then(() => this.wake(), () => undefined);
+      // A lane that already had a head needs no wake-up: the head's result hands the lane on.
+      if (await this.promote(keys, options.trx)) void options.trx.executionPromise.then(() => this.wake(), () => undefined);
       return this.enqueued(rows, inserted);
     }
     // PostgreSQL: promote after commit. Inside an uncommitted transaction the promotion could
     // race with the lane's head finishing on another connection and leave the lane headless.
-    const afterCommit = () => this.promote(keys).then(() => this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
+    const afterCommit = () => this.promote(keys).then((promoted) => promoted && this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
     if (options.trx) void options.trx.executionPromise.then(afterCommit, () => undefined);
     else await afterCommit();
     return this.enqueued(rows, inserted);
@@ -359,44 +347,9 @@ export class Outbox {
     });
   }
 
-  /**
-   * Makes the oldest queued delivery of each lane its head, for lanes that have none, in one
-   * statement. `status = 'queued'` is checked on the row itself so that two instances
-   * promoting the same lane at once cannot both succeed.
-   */
-  private async promote(orderingKeys: readonly string[], db: Knex | Knex.Transaction = this.knex): Promise<void> {
-    if (orderingKeys.length === 0) return;
-    const t = this.table;
-    // Each lane's oldest queued delivery is found by an index seek (ORDER BY id LIMIT 1), not
-    // by grouping every queued row: with a backlog behind slow receivers, grouping made each
-    // enqueue cost as much as the whole queue.
-    const oldest = orderingKeys
-      .map((_, i) => `SELECT o${i}.id FROM (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1) o${i}`)
-      .join(' UNION ALL ');
-    await db.raw(
-      `UPDATE ${t} SET status = 'pending' WHERE ${unindexed('status')} = 'queued'
-         AND id IN (${oldest})
-         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ${t}.ordering_key AND p.status IN ('pending', 'delivering'))`,
-      orderingKeys,
-    );
-  }
-
-  /**
-   * After a lane's head finished, takes the lane's next delivery straight to `delivering`
-   * for this instance (one statement, no poll) so an ordered lane flows without waiting.
-   */
-  private async advanceLane(orderingKey: string): Promise<OutboxRow | undefined> {
-    const t = this.table;
-    const now = Date.now();
-    const result = await this.knex.raw(
-      `UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
-         WHERE ${unindexed('status')} = 'queued'
-         AND id = (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1)
-         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ? AND p.status IN ('pending', 'delivering'))
-         RETURNING *`,
-      [this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs, orderingKey, orderingKey],
-    );
-    return this.dialect.rows<OutboxRow>(result)[0];
+  /** Gives headless lanes among `orderingKeys` their oldest queued delivery as a `pending` head; true when one got a head. */
+  private async promote(orderingKeys: readonly string[], db: Knex | Knex.Transaction = this.knex): Promise<boolean> {
+    return (await this.lanes.advance(db, orderingKeys)).length > 0;
   }
 
   /** Repairs lanes left without a head (a crash between commit and promotion) and drops old delivered rows. */
@@ -415,6 +368,7 @@ export class Outbox {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    this.agents = createDeliveryAgents();
     this.loopDone = this.recoverCrashedAttempts().then(() => this.loop());
   }
 
@@ -436,10 +390,20 @@ export class Outbox {
   wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
-    w?.();
+    if (w) w();
+    else this.wakeRequested = true;
+  }
+
+  /** The claim this instance puts on a delivery it takes now. */
+  private laneClaim(): { instance: string; until: number } {
+    return { instance: this.instanceId, until: Date.now() + this.settings.timeoutMs + this.settings.claimMarginMs };
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = undefined;
@@ -460,8 +424,10 @@ export class Outbox {
         if (Date.now() - this.lastSweep > SWEEP_INTERVAL_MS) await this.sweep();
         const free = this.settings.concurrency - this.inflight.size;
         if (free > 0) {
+          this.wakeRequested = false;
           const rows = await this.claim(free);
           claimed = rows.length;
+          this.saturated = claimed === free;
           for (const row of rows) this.launch(row);
         }
       } catch (err) {
@@ -473,28 +439,14 @@ export class Outbox {
     }
   }
 
-  /**
-   * Claims up to `limit` due lane heads for this instance in one statement. On PostgreSQL
-   * the candidates are locked with `SKIP LOCKED`, and `status = 'pending'` is checked again
-   * on each row, so two instances never claim the same delivery.
-   */
+  /** Claims up to `limit` due lane heads for this instance (after releasing lapsed claims, at most once per poll interval). */
   private async claim(limit: number): Promise<OutboxRow[]> {
     const now = Date.now();
-    const t = this.table;
-    // Rows whose claim expired (their instance died mid-attempt) become due again.
-    await this.knex(t).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
-    // The candidates are picked once, in a materialized CTE: as a plain `IN (SELECT … LIMIT n
-    // FOR UPDATE SKIP LOCKED)`, PostgreSQL may rescan the subquery for every row it updates,
-    // skipping the rows it has just locked each time, and claim far more than `limit`.
-    const result = await this.knex.raw(
-      `WITH due AS MATERIALIZED (
-           SELECT id FROM ${t} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${this.dialect.skipLockedSql})
-         UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
-         WHERE ${unindexed('status')} = 'pending' AND id IN (SELECT id FROM due)
-         RETURNING *`,
-      [now, limit, this.instanceId, now + this.settings.timeoutMs + this.settings.claimMarginMs],
-    );
-    return this.dialect.rows<OutboxRow>(result);
+    if (now - this.lastLapseCheck >= this.settings.pollIntervalMs) {
+      await this.lanes.releaseLapsedClaims(this.knex, now);
+      this.lastLapseCheck = now;
+    }
+    return this.lanes.claimDue(this.knex, limit, now, this.laneClaim()!);
   }
 
   private launch(row: OutboxRow): void {
@@ -503,7 +455,8 @@ export class Outbox {
       .catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox delivery failed unexpectedly'))
       .finally(() => {
         this.inflight.delete(id);
-        this.wake();
+        // A freed slot matters only when due work was left unclaimed for want of one.
+        if (this.saturated) this.wake();
       });
     this.inflight.set(id, p);
   }
@@ -531,7 +484,7 @@ export class Outbox {
     } else {
       try {
         if (signer) Object.assign(headers, lowerKeys(await signer({ body, deliveryId: row.delivery_id, url: row.url, attempt, ownerRef: row.owner_ref })));
-        result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal);
+        result = await attemptDelivery(new URL(row.url), headers, body, row.timeout_ms, this.policy, this.abort.signal, this.agents);
       } catch (err) {
         result = { error: err instanceof Error ? err.message : String(err), durationMs: 0 };
       }
@@ -548,22 +501,14 @@ export class Outbox {
     if (ok) next = 'delivered';
     else if (result.refused || attempt >= row.max_attempts || now >= Number(row.expires_at)) next = 'dead';
     else next = 'retry';
-    const update: Record<string, unknown> = {
+    const update: OutcomeUpdate = {
+      status: next === 'retry' ? 'pending' : next,
       attempts: attempt,
+      failures: ok ? row.failures : row.failures + 1,
       last_status: result.status ?? null,
       last_error: error ?? null,
-      locked_by: null,
-      locked_until: null,
+      ...(next === 'retry' ? { next_attempt_at: now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0) } : { finished_at: now }),
     };
-    if (next === 'retry') {
-      update.status = 'pending';
-      update.failures = row.failures + 1;
-      update.next_attempt_at = now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0);
-    } else {
-      update.status = next === 'delivered' ? 'delivered' : 'dead';
-      update.failures = ok ? row.failures : row.failures + 1;
-      update.finished_at = now;
-    }
     const outcome: AttemptOutcome = {
       id: Number(row.id),
       deliveryId: row.delivery_id,
@@ -578,30 +523,20 @@ export class Outbox {
       at: new Date(now),
       durationMs: result.durationMs,
     };
-    // The attempt is logged in the transaction that records its outcome, so that an operator
-    // never sees a delivery dead or delivered without its last attempt. A failure to log it
-    // (rolled back to a savepoint) never undoes the outcome.
-    const changed = await this.knex.transaction(async (trx) => {
-      const n = await trx(this.table).where({ id: row.id, locked_by: this.instanceId }).update(update);
-      if (n > 0) {
-        await trx
-          .transaction((savepoint) => this.attemptLog.record(outcome, this.instanceId, savepoint))
-          .catch((err: unknown) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox could not record an attempt'));
-      }
-      return n;
-    });
-    if (changed === 0) {
+    // The outcome, its attempt's log entry and the lane's next head are written in one
+    // transaction (with the results of other attempts that ended meanwhile: group commit), so
+    // an operator never sees a delivery dead or delivered without its last attempt, and a
+    // lane's next delivery is never attempted before its predecessor's outcome is durable.
+    const written = await this.results.write({ row, update, outcome });
+    if (!written.changed) {
       // Our claim expired and another instance took the delivery over; it reports instead.
       this.logger.warn({ delivery: row.delivery_id }, 'delivery claim expired during the attempt');
       return undefined;
     }
-    if (next !== 'retry') {
-      if (this.running) {
-        const following = await this.advanceLane(row.ordering_key);
-        // stop() may have begun while we advanced: then the next delivery goes back, unattempted.
-        if (following && this.running) this.launch(following);
-        else if (following) await this.unclaim(following);
-      } else await this.promote([row.ordering_key]);
+    if (written.following) {
+      // stop() may have begun while the result was written: then the next delivery goes back, unattempted.
+      if (this.running) this.launch(written.following);
+      else await this.unclaim(written.following);
     }
     if (next === 'dead') this.logger.warn({ delivery: row.delivery_id, owner: row.owner, attempts: attempt, error }, 'delivery is dead after its last attempt');
     return outcome;
@@ -654,6 +589,10 @@ export class Outbox {
       this.abort.abort();
       await all();
     }
+    // Kept-alive connections to receivers are closed: nothing of the worker outlives stop().
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents = undefined;
   }
 
   /** Counts of deliveries by state, for one owner or all. */
@@ -719,19 +658,12 @@ export class Outbox {
       expires_at: now + this.settings.maxAgeMs,
       finished_at: null,
     });
+    // Room for the next attempt within the attempts kept (a first attempt that delivers does not trim).
+    await this.attemptLog.trim([id], ATTEMPTS_KEPT - 1);
     await this.promote([row.ordering_key]);
     this.wake();
     return true;
   }
-}
-
-/**
- * The column as an expression no index can serve, so the planner drives these updates from
- * their small id subquery instead of scanning every row with that status; the row's own
- * status is still re-checked (what makes concurrent claims and promotions safe).
- */
-function unindexed(column: string): string {
-  return `(${column} || '')`;
 }
 
 function isSuccess(rule: string, status: number): boolean {

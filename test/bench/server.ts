@@ -85,8 +85,10 @@ async function main(): Promise<void> {
           method: 'POST',
           path: '/enqueue',
           handler: async () => {
+            // One statement for every target in the change's transaction, as Owncast's webhooks do.
             await ctx.db.transaction(async (trx) => {
-              for (const url of targets) await ctx.outbox.enqueue({ url, body: { type: 'CHAT', at: Date.now() } }, { trx });
+              const at = Date.now();
+              await ctx.outbox.enqueueMany(targets.map((url) => ({ url, body: { type: 'CHAT', at } })), { trx });
             });
             return { ok: true };
           },

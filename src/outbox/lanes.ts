@@ -1,0 +1,168 @@
+/**
+ * The outbox's lanes in SQL: deliveries that share an ordering key form a lane, of which only
+ * the head is ever `pending` or `delivering` while the rest wait `queued` behind it. These
+ * statements move heads: promote the oldest queued delivery of headless lanes, hand the next
+ * delivery of finished lanes straight to a worker, and claim due heads. Each works on many
+ * lanes in one statement, and each re-checks the row's own status (and, for a new head, that
+ * its lane has none) inside the statement, so concurrent instances can never make two heads.
+ */
+import type { Knex } from 'knex';
+import type { Dialect } from '../db/dialect.js';
+
+/** A row of `swb_outbox` as read back. */
+export interface OutboxRow {
+  id: number | string;
+  delivery_id: string;
+  owner: string;
+  owner_ref: string | null;
+  url: string;
+  ordering_key: string;
+  headers: string;
+  body: Buffer;
+  signer: string | null;
+  success: string;
+  status: string;
+  attempts: number;
+  failures: number;
+  max_attempts: number;
+  timeout_ms: number;
+  next_attempt_at: number | string;
+  created_at: number | string;
+  expires_at: number | string;
+  finished_at: number | string | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+/** Who takes a lane's next delivery straight to `delivering`, and until when. */
+export interface LaneClaim {
+  /** The instance that claims. */
+  instance: string;
+  /** When the claim lapses (epoch ms). */
+  until: number;
+}
+
+/** What an attempt's outcome sets on its row (the claim is released as well). */
+export interface OutcomeUpdate {
+  /** `pending` (to be retried), `delivered` or `dead`. */
+  status: 'pending' | 'delivered' | 'dead';
+  /** Attempts made. */
+  attempts: number;
+  /** Failed attempts. */
+  failures: number;
+  /** The status received, if any. */
+  last_status: number | null;
+  /** The error, if it failed. */
+  last_error: string | null;
+  /** When the retry is due (retries only). */
+  next_attempt_at?: number;
+  /** When it finished (delivered or dead only). */
+  finished_at?: number;
+}
+
+/** The SQL of one outbox table on one engine. */
+export class Lanes {
+  /**
+   * @param table - the outbox table
+   * @param dialect - the engine's helpers
+   */
+  constructor(
+    private readonly table: string,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * Gives each of the lanes `orderingKeys` that has no head its oldest queued delivery as
+   * head, in one statement: `pending` (any instance may claim it) or, with `claim`, already
+   * `delivering` for that instance (the lane flows on without a poll). Returns the rows that
+   * became heads.
+   */
+  async advance(db: Knex | Knex.Transaction, orderingKeys: readonly string[], claim?: LaneClaim): Promise<OutboxRow[]> {
+    const keys = [...new Set(orderingKeys)];
+    if (keys.length === 0) return [];
+    const t = this.table;
+    // Each lane's oldest queued delivery is found by an index seek (ORDER BY id LIMIT 1), not
+    // by grouping every queued row: with a backlog behind slow receivers, grouping made each
+    // enqueue cost as much as the whole queue.
+    const oldest = keys
+      .map((_, i) => `SELECT o${i}.id FROM (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1) o${i}`)
+      .join(' UNION ALL ');
+    const set = claim ? `status = 'delivering', locked_by = ?, locked_until = ?` : `status = 'pending'`;
+    const result = await db.raw(
+      `UPDATE ${t} SET ${set} WHERE ${unindexed('status')} = 'queued'
+         AND id IN (${oldest})
+         AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ${t}.ordering_key AND p.status IN ('pending', 'delivering'))
+         RETURNING ${claim ? '*' : 'id'}`,
+      [...(claim ? [claim.instance, claim.until] : []), ...keys],
+    );
+    return this.dialect.rows<OutboxRow>(result);
+  }
+
+  /**
+   * Claims up to `limit` due lane heads for `claim.instance` in one statement. On PostgreSQL
+   * the candidates are locked with `SKIP LOCKED`, and `status = 'pending'` is checked again
+   * on each row, so two instances never claim the same delivery.
+   */
+  async claimDue(db: Knex, limit: number, now: number, claim: LaneClaim): Promise<OutboxRow[]> {
+    const t = this.table;
+    // The candidates are picked once, in a materialized CTE: as a plain `IN (SELECT … LIMIT n
+    // FOR UPDATE SKIP LOCKED)`, PostgreSQL may rescan the subquery for every row it updates,
+    // skipping the rows it has just locked each time, and claim far more than `limit`.
+    const result = await db.raw(
+      `WITH due AS MATERIALIZED (
+           SELECT id FROM ${t} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${this.dialect.skipLockedSql})
+         UPDATE ${t} SET status = 'delivering', locked_by = ?, locked_until = ?
+         WHERE ${unindexed('status')} = 'pending' AND id IN (SELECT id FROM due)
+         RETURNING *`,
+      [now, limit, claim.instance, claim.until],
+    );
+    return this.dialect.rows<OutboxRow>(result);
+  }
+
+  /**
+   * Records the outcomes of several attempts in one statement (an `UPDATE … FROM` a list of
+   * values), each only where `instance` still holds the row's claim; returns the ids updated.
+   */
+  async recordOutcomes(db: Knex | Knex.Transaction, outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>, instance: string): Promise<Array<number | string>> {
+    if (outcomes.length === 0) return [];
+    const t = this.table;
+    // Typed once, in the first row, so PostgreSQL knows every column's type.
+    const first = '(CAST(? AS bigint), CAST(? AS varchar(16)), CAST(? AS integer), CAST(? AS integer), CAST(? AS integer), CAST(? AS text), CAST(? AS bigint), CAST(? AS bigint))';
+    const rest = '(?, ?, ?, ?, ?, ?, ?, ?)';
+    const values = outcomes.map((_, i) => (i === 0 ? first : rest)).join(', ');
+    const params = outcomes.flatMap(({ row, update: u }) => [
+      Number(row.id),
+      u.status,
+      u.attempts,
+      u.failures,
+      u.last_status,
+      u.last_error,
+      u.next_attempt_at ?? null,
+      u.finished_at ?? null,
+    ]);
+    const result = await db.raw(
+      `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values})
+         UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
+           last_error = v.last_error, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
+           finished_at = v.finished_at, locked_by = NULL, locked_until = NULL
+         FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ?
+         RETURNING ${t}.id`,
+      [...params, instance],
+    );
+    return this.dialect.rows<{ id: number | string }>(result).map((r) => r.id);
+  }
+
+  /** Makes deliveries whose claim lapsed (their instance died mid-attempt) due again. */
+  async releaseLapsedClaims(db: Knex, now: number): Promise<void> {
+    await db(this.table).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
+  }
+}
+
+/**
+ * The column as an expression no index can serve, so the planner drives these updates from
+ * their small id subquery instead of scanning every row with that status; the row's own
+ * status is still re-checked (what makes concurrent claims and promotions safe).
+ */
+export function unindexed(column: string): string {
+  return `(${column} || '')`;
+}

@@ -1,0 +1,159 @@
+/**
+ * Group commit of attempt results. Attempts end one by one, but their outcomes are written
+ * together: every outcome that arrives while a write is in flight (or within the same turn
+ * of the event loop as the first) goes into the next transaction, which for each of them
+ * records the outcome on its row (only while this instance still holds the claim), logs the
+ * attempt (in a savepoint: a failure to log never undoes an outcome), and gives every lane
+ * whose head finished its next delivery as the new head. One transaction per batch instead
+ * of one per delivery: on SQLite a commit and its statements are the cost of a delivery,
+ * on PostgreSQL the round trips are.
+ *
+ * Ordered per lane: a lane's next delivery becomes its head in the very transaction that
+ * makes the previous head's outcome durable, so it cannot be attempted before that outcome
+ * is; a crash before the commit leaves the previous head claimed, to be attempted again.
+ *
+ * When a batch cannot be written, each of its results is written again in a transaction of
+ * its own, so one failing result holds back no other; one that still fails is reported to
+ * its caller, and its delivery stays claimed until the claim lapses (then it is attempted
+ * again: at least once).
+ */
+import type { Knex } from 'knex';
+import type { Logger } from '../logger.js';
+import type { AttemptLog } from './attempt-log.js';
+import type { LaneClaim, Lanes, OutboxRow, OutcomeUpdate } from './lanes.js';
+import type { AttemptOutcome } from './outbox.js';
+
+/** The result of one attempt, to be written. */
+export interface AttemptResultWrite {
+  /** The claimed row the attempt was made for. */
+  row: OutboxRow;
+  /** What to record on it. */
+  update: OutcomeUpdate;
+  /** The outcome, for the attempt log. */
+  outcome: AttemptOutcome;
+}
+
+/** What writing a result did. */
+export interface ResultWritten {
+  /** False when this instance no longer held the claim (another took the delivery over): nothing was written. */
+  changed: boolean;
+  /** The lane's next delivery, now its head, claimed for this instance (only while the worker runs). */
+  following?: OutboxRow;
+}
+
+/** The most results written in one transaction. */
+export const RESULT_BATCH_MAX = 256;
+
+interface Waiting {
+  write: AttemptResultWrite;
+  resolve: (written: ResultWritten) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Writes attempt results in batches, one transaction each. */
+export class ResultWriter {
+  private queue: Waiting[] = [];
+  private draining = false;
+  private idle: Promise<void> = Promise.resolve();
+  private settleIdle?: () => void;
+
+  /**
+   * @param knex - the shared database
+   * @param table - the outbox table
+   * @param lanes - the lane statements
+   * @param attemptLog - where attempts are logged
+   * @param logger - for results that could not be logged or written
+   * @param instance - this instance (results are written only where it holds the claim)
+   * @param laneClaim - the claim for a lane's next delivery, or undefined while the worker stops (it then becomes `pending`)
+   */
+  constructor(
+    private readonly knex: Knex,
+    private readonly table: string,
+    private readonly lanes: Lanes,
+    private readonly attemptLog: AttemptLog,
+    private readonly logger: Logger,
+    private readonly instance: string,
+    private readonly laneClaim: () => LaneClaim | undefined,
+  ) {}
+
+  /** Queues a result for the next batch; resolves once it is durable. */
+  write(write: AttemptResultWrite): Promise<ResultWritten> {
+    return new Promise<ResultWritten>((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (this.draining) return;
+      this.draining = true;
+      this.idle = new Promise((r) => (this.settleIdle = r));
+      // The next turn of the event loop: results of attempts that ended in the same turn join.
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  /** Resolves when no result is waiting or being written. */
+  settled(): Promise<void> {
+    return this.idle;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, RESULT_BATCH_MAX);
+      try {
+        const written = await this.writeBatch(batch.map((w) => w.write));
+        batch.forEach((w, i) => w.resolve(written[i]));
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0].reject(err);
+          continue;
+        }
+        this.logger.warn({ err, results: batch.length }, 'outbox could not write a batch of results; writing them one by one');
+        for (const w of batch) {
+          try {
+            w.resolve((await this.writeBatch([w.write]))[0]);
+          } catch (one) {
+            w.reject(one);
+          }
+        }
+      }
+    }
+    this.draining = false;
+    this.settleIdle?.();
+  }
+
+  private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
+    return this.knex.transaction(async (trx) => {
+      const updated = new Set((await this.lanes.recordOutcomes(trx, writes, this.instance)).map(Number));
+      const changed = writes.map((w) => updated.has(Number(w.row.id)));
+      const recorded = writes.filter((_, i) => changed[i]);
+      if (recorded.length > 0) await this.logAttempts(trx, recorded);
+      const finished = recorded.filter((w) => w.outcome.next !== 'retry').map((w) => w.row.ordering_key);
+      const claim = this.laneClaim();
+      const heads = await this.lanes.advance(trx, finished, claim);
+      const following = new Map(claim ? heads.map((h) => [h.ordering_key, h] as const) : []);
+      return writes.map((w, i) => {
+        const next = changed[i] && w.outcome.next !== 'retry' ? following.get(w.row.ordering_key) : undefined;
+        return next ? { changed: changed[i], following: next } : { changed: changed[i] };
+      });
+    });
+  }
+
+  /**
+   * Logs the batch's attempts in a savepoint; when that fails, each in a savepoint of its own,
+   * so that an attempt that cannot be logged costs no other its entry. Never throws: a
+   * failure to log never undoes an outcome.
+   */
+  private async logAttempts(trx: Knex.Transaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+    try {
+      await trx.transaction((savepoint) => this.attemptLog.recordMany(writes.map((w) => w.outcome), this.instance, savepoint));
+      return;
+    } catch (err) {
+      if (writes.length === 1) {
+        this.logger.error({ err, delivery: writes[0].row.delivery_id }, 'outbox could not record an attempt');
+        return;
+      }
+    }
+    for (const w of writes) {
+      await trx
+        .transaction((savepoint) => this.attemptLog.record(w.outcome, this.instance, savepoint))
+        .catch((err: unknown) => this.logger.error({ err, delivery: w.row.delivery_id }, 'outbox could not record an attempt'));
+    }
+  }
+}

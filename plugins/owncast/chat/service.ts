@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { inject, injectable } from 'tsyringe';
-import { GroupCommit, Tokens, type PluginContext } from '../../../src/index.js';
+import { GroupCommit, RawJson, Tokens, type PluginContext } from '../../../src/index.js';
 import { BroadcastStateStore } from '../broadcast-state.js';
 import { ChatEventTypes, type WebhookEvent } from '../constants.js';
 import { renderChatBody } from '../markdown.js';
@@ -59,7 +59,7 @@ export function chatEventData(m: StoredChatMessage): Record<string, unknown> {
 /** The chat of the instance. */
 @injectable()
 export class ChatService {
-  private historyCache?: { json: string; at: number };
+  private historyCache?: { json: RawJson; at: number };
   private readonly writer: GroupCommit<PreparedPost, StoredChatMessage>;
 
   /**
@@ -140,13 +140,17 @@ export class ChatService {
     this.frame({ id: newMessageId(), author, body: renderChatBody(markdown), type: ChatEventTypes.CHAT_ACTION, visible: true, timestamp: new Date().toISOString() });
   }
 
-  /** `/api/chat` as JSON: visible messages of the recent window, oldest first (cached briefly). */
-  async historyJson(): Promise<string> {
+  /**
+   * `/api/chat` as JSON: visible messages of the recent window, oldest first. Cached briefly
+   * and until the history changes, with its UTF-8 bytes, so a busy chat page costs one query
+   * and one serialization per refresh interval, not per request.
+   */
+  async historyJson(): Promise<RawJson> {
     const cached = this.historyCache;
     if (cached && Date.now() - cached.at < this.ctx.config.refreshIntervalMs) return cached.json;
     const { historyWindowHours, historyLimit } = this.ctx.config.chat;
     const rows = await this.messages.recent(historyWindowHours * 3_600_000, historyLimit);
-    const json = JSON.stringify(rows.map(messageView));
+    const json = RawJson.of(rows.map(messageView));
     this.historyCache = { json, at: Date.now() };
     return json;
   }

@@ -5,7 +5,7 @@
  * message visibility. `updatemessagevisibility` is also served as `messagevisibility`, the
  * path Owncast really serves.
  */
-import { reply, Type } from '../../../src/index.js';
+import { reply, Type, writeJson } from '../../../src/index.js';
 import { ChatEventTypes, Scopes } from '../constants.js';
 import { BasicResponseSchema, ChatMessagesSchema, ClientSchema, ErrorSchema } from '../schemas.js';
 import { badRequest, ok } from '../wire.js';
@@ -131,7 +131,7 @@ export function integrationRoutes(kit: RouteKit): void {
     auth: admin,
     responses: { 200: ChatMessagesSchema },
     handler: async ({ res }) => {
-      res.type('application/json').send(await owncast.chat.historyJson());
+      writeJson(res, 200, (await owncast.chat.historyJson()).bytes);
       return undefined;
     },
   });

@@ -2,7 +2,7 @@
  * The public endpoints: configuration, status, chat history, directory details, emoji, the
  * known social platforms and the video variants.
  */
-import { reply, Type } from '../../../src/index.js';
+import { reply, Type, writeJson } from '../../../src/index.js';
 import { SOCIAL_PLATFORMS } from '../constants.js';
 import { ChatMessagesSchema, EmojiSchema, ErrorSchema, SocialPlatformsSchema, StatusSchema, VideoVariantsSchema, WebConfigSchema, YpSchema } from '../schemas.js';
 import { variantsView } from '../variants.js';
@@ -48,7 +48,7 @@ export function publicRoutes(kit: RouteKit): void {
     tags: ['Chat'],
     responses: { 200: ChatMessagesSchema },
     handler: async ({ res }) => {
-      res.type('application/json').send(await owncast.chat.historyJson());
+      writeJson(res, 200, (await owncast.chat.historyJson()).bytes);
       return undefined;
     },
   });

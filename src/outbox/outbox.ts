@@ -25,6 +25,9 @@ import { Lanes, type OutboxRow, type OutcomeUpdate } from './lanes.js';
 import { ResultWriter } from './result-writer.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
 
+/** The most rows one insert statement writes (SQLite refuses more than 500 in one). */
+const INSERT_CHUNK = 400;
+
 /** Settings of the outbox (standalone config: `webhooks:`). */
 export interface OutboxOptions extends UrlPolicyOptions {
   /** Attempts in flight at once, across all receivers (default 16). */
@@ -292,7 +295,8 @@ export class Outbox {
   /** Enqueues deliveries for `owner` in one insert; lanes are promoted once it commits. */
   async enqueueMany(owner: string, inputs: readonly DeliveryInput[], options: { trx?: Knex.Transaction } = {}): Promise<EnqueuedDelivery[]> {
     if (inputs.length === 0) return [];
-    await Promise.all(inputs.map((input) => this.policy.check(input.url)));
+    // Once per distinct URL: ten deliveries to one webhook cost one policy check (and one DNS lookup).
+    await Promise.all([...new Set(inputs.map((input) => input.url))].map((url) => this.policy.check(url)));
     const now = Date.now();
     const rows = inputs.map((input) => {
       const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
@@ -322,7 +326,15 @@ export class Outbox {
         expires_at: now + (input.maxAgeMs ?? this.settings.maxAgeMs),
       };
     });
-    const inserted = (await (options.trx ?? this.knex)(this.table).insert(rows, ['id'])) as Array<{ id: number | string } | number>;
+    // SQLite refuses a multi-row insert of more than 500 rows (a compound SELECT's limit), so
+    // rows go in chunks; without the caller's transaction, the chunks share one of their own,
+    // so that the deliveries are enqueued all or none, as before.
+    const insertAll = async (db: Knex | Knex.Transaction) => {
+      const ids: Array<{ id: number | string } | number> = [];
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) ids.push(...((await db(this.table).insert(rows.slice(i, i + INSERT_CHUNK), ['id'])) as Array<{ id: number | string } | number>));
+      return ids;
+    };
+    const inserted = options.trx ? await insertAll(options.trx) : rows.length <= INSERT_CHUNK ? await insertAll(this.knex) : await this.knex.transaction((trx) => insertAll(trx));
     const keys = [...new Set(rows.map((r) => r.ordering_key))];
     if (options.trx && this.dialect.name === 'sqlite') {
       // SQLite has one writer at a time (its write lock is held from the first write to the

@@ -4,7 +4,8 @@
  *
  * Every query of a type is built once (per type, per filter shape) and reused; reading an
  * object, including the types of its "any" references, is one query, and concurrent reads
- * by id share one batched query ({@link IdBatcher}).
+ * by id share one batched query ({@link IdBatcher}), as do concurrent searches on a field
+ * ({@link FieldSearch}).
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../../src/index.js';
@@ -25,6 +26,7 @@ import {
 } from './errors.js';
 import type { WireObject } from './json-writer.js';
 import type { AnopeEvents } from './events.js';
+import { FieldSearch } from './field-search.js';
 import { IdBatcher } from './id-batcher.js';
 import { createRowReader, type RowReader } from './row-reader.js';
 import type { SchemaSync } from './schema-sync.js';
@@ -49,10 +51,14 @@ type Row = Record<string, unknown>;
 interface TypeSql {
   readonly type: AnopeType;
   readonly select: string;
+  /** The select list of {@link select}. */
+  readonly columns: string;
+  /** The `FROM` clause of {@link select}, with the joins. */
+  readonly from: string;
   readonly byId: IdBatcher<Row & { id: unknown }>;
   readonly page: string;
   readonly toWire: (row: Row) => WireObject;
-  readonly searches: Map<string, string>;
+  readonly searches: Map<string, FieldSearch>;
   readonly refPages: Map<string, string>;
 }
 
@@ -155,13 +161,13 @@ export class AnopeObjectStore {
     if (!field.indexed && !this.schema.hasIndex(this.names.index(typeName, field.name))) {
       await this.schema.createFieldIndex(sql.type, field);
     }
-    let query = sql.searches.get(field.name);
-    if (!query) {
+    let search = sql.searches.get(field.name);
+    if (!search) {
       const where = field.nocase ? `lower(t.${q(field.name)}) = lower(?)` : `t.${q(field.name)} = ?`;
-      query = `${sql.select} WHERE ${where} ORDER BY t.id LIMIT 1`;
-      sql.searches.set(field.name, query);
+      search = new FieldSearch(this.reader, sql.columns, sql.from, where);
+      sql.searches.set(field.name, search);
     }
-    const [row] = await this.reader.rows<Row>(query, [binding]);
+    const row = await search.first(binding);
     if (!row) throw notFound();
     const found = sql.toWire(row);
     if (field.ref === ANY_TYPE && found.fields.find(([n]) => n === field.name)?.[1] !== reference) throw notFound();
@@ -398,11 +404,14 @@ export class AnopeObjectStore {
       columns.push(`o${i}.type AS ${q(`__t_${f.name}`)}`);
       joins.push(`LEFT JOIN ${objects} o${i} ON o${i}.id = t.${q(f.name)}`);
     });
-    const select = `SELECT ${columns.join(', ')} FROM ${table} t${joins.map((j) => ` ${j}`).join('')}`;
+    const from = `FROM ${table} t${joins.map((j) => ` ${j}`).join('')}`;
+    const select = `SELECT ${columns.join(', ')} ${from}`;
     const batchSql = new Map<number, string>();
     const sql: TypeSql = {
       type,
       select,
+      columns: columns.join(', '),
+      from,
       byId: new IdBatcher<Row & { id: unknown }>((ids) => {
         let text = batchSql.get(ids.length);
         if (!text) batchSql.set(ids.length, (text = `${select} WHERE t.id IN (${ids.map(() => '?').join(', ')})`));

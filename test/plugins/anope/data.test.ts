@@ -94,6 +94,29 @@ for (const kind of databaseKinds()) {
       t.same(answers.slice(82).map((a) => JSON.parse(a.text).id), ids.slice(0, 10), 'the same id asked twice at once');
     });
 
+    t.test('concurrent searches (answered in batches) each get their own first match or 404', async (t) => {
+      const ids = await sb.store.createMany('botinfo', Array.from({ length: 150 }, (_, i) => ({ nick: `Batch${i}`, realname: `real${i % 7}` })));
+      const acc = await sb.create('account', { display: 'Referenced' });
+      const refs = await sb.store.createMany('nsaccess', Array.from({ length: 5 }, (_, i) => ({ account: `account:${acc}`, mask: `b${i}` })));
+      // 150 distinct names (more than one batch holds), in another case; repeated values; misses; a non-unique field; a reference.
+      const paths = [
+        ...ids.map((_, i) => `/rest/botinfo/nick/BATCH${i}`),
+        ...ids.slice(0, 5).map((_, i) => `/rest/botinfo/nick/batch${i}`),
+        '/rest/botinfo/nick/nobody',
+        ...Array.from({ length: 7 }, (_, i) => `/rest/botinfo/realname/real${i}`),
+        '/rest/botinfo/realname/real7',
+        `/rest/nsaccess/account/account:${acc}`,
+      ];
+      const answers = await Promise.all(paths.map((p) => sb.get(p)));
+      ids.forEach((id, i) => t.equal(JSON.parse(answers[i].text).id, id, `nick Batch${i}`));
+      t.same(answers.slice(150, 155).map((a) => JSON.parse(a.text).id), ids.slice(0, 5), 'the same name asked twice at once, in two cases');
+      t.equal(answers[155].status, 404);
+      t.equal(answers[155].text, 'Not found');
+      t.same(answers.slice(156, 163).map((a) => JSON.parse(a.text).id), ids.slice(0, 7), 'a value many objects share: the oldest');
+      t.equal(answers[163].text, 'Not found');
+      t.equal(JSON.parse(answers[164].text).id, refs[0], 'a reference: the oldest entry referencing it');
+    });
+
     t.test('creates racing a cascading delete end consistently', async (t) => {
       const acc = await sb.create('account', { display: 'Racer' });
       const creates = Array.from({ length: 40 }, (_, i) => sb.post('/rest/nsaccess', JSON.stringify({ account: `account:${acc}`, mask: `r${i}` })));

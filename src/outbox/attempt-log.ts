@@ -6,6 +6,8 @@
  * their delivery (a foreign key with `ON DELETE CASCADE`).
  */
 import type { Knex } from 'knex';
+import { dialectOf } from '../db/dialect.js';
+import { knexStatements, type SqlStatements } from '../db/statements.js';
 import type { AttemptOutcome } from './outbox.js';
 
 /** How many attempts are kept per delivery (the newest ones). */
@@ -64,6 +66,7 @@ export function sanitizeAttemptError(error: string): string {
 /** Reads and writes `swb_outbox_attempts`. */
 export class AttemptLog {
   private readonly table: string;
+  private readonly statements: SqlStatements;
 
   /**
    * @param knex - the shared database
@@ -74,6 +77,7 @@ export class AttemptLog {
     tablePrefix: string,
   ) {
     this.table = `${tablePrefix}outbox_attempts`;
+    this.statements = knexStatements(knex, dialectOf(knex));
   }
 
   /**
@@ -81,7 +85,7 @@ export class AttemptLog {
    *
    * @param db - where to write (the outbox passes the transaction that records the outcome)
    */
-  async record(outcome: AttemptOutcome, instance: string, db: Knex = this.knex): Promise<void> {
+  async record(outcome: AttemptOutcome, instance: string, db: SqlStatements = this.statements): Promise<void> {
     await this.recordMany([outcome], instance, db);
   }
 
@@ -92,9 +96,9 @@ export class AttemptLog {
    *
    * @param db - where to write (the outbox passes the transaction that records the outcomes)
    */
-  async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: Knex = this.knex): Promise<void> {
+  async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: SqlStatements = this.statements): Promise<void> {
     if (outcomes.length === 0) return;
-    await db(this.table).insert(
+    await run(db, this.knex(this.table).insert(
       outcomes.map((outcome) => ({
         outbox_id: outcome.id,
         attempt: outcome.attempt,
@@ -105,7 +109,7 @@ export class AttemptLog {
         outcome: outcome.next,
         instance: instance.slice(0, 128),
       })),
-    );
+    ));
     // A first attempt that delivered cannot take a delivery past the kept number: a new
     // delivery had no attempts logged, and a replayed one was trimmed to one fewer than kept
     // when it was re-queued ({@link AttemptLog.trim}). Every other attempt may.
@@ -118,18 +122,19 @@ export class AttemptLog {
    *
    * @param db - where to write
    */
-  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: Knex = this.knex): Promise<void> {
+  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: SqlStatements = this.statements): Promise<void> {
     if (ids.length === 0) return;
     // Each delivery's attempts ranked newest first (an index seek per delivery); those past
     // the kept number go. Window functions: SQLite 3.25+, PostgreSQL.
-    const ranked = db(this.table)
+    const k = this.knex;
+    const ranked = k(this.table)
       .select('id')
-      .select(db.raw('ROW_NUMBER() OVER (PARTITION BY outbox_id ORDER BY id DESC) AS newer'))
+      .select(k.raw('ROW_NUMBER() OVER (PARTITION BY outbox_id ORDER BY id DESC) AS newer'))
       .whereIn('outbox_id', ids);
-    await db(this.table)
+    await run(db, k(this.table)
       .whereIn('outbox_id', ids)
-      .whereIn('id', db.select('id').from(ranked.as('ranked')).where('newer', '>', keep))
-      .del();
+      .whereIn('id', k.select('id').from(ranked.as('ranked')).where('newer', '>', keep))
+      .del());
   }
 
   /** The kept attempts of deliveries, oldest first, by outbox row id. */
@@ -153,4 +158,10 @@ export class AttemptLog {
     }
     return byId;
   }
+}
+
+/** Runs a query that Knex built (but did not run) on `db`. */
+function run(db: SqlStatements, query: Knex.QueryBuilder): Promise<unknown[]> {
+  const { sql, bindings } = query.toSQL();
+  return db.rows(sql, bindings);
 }

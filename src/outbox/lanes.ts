@@ -8,6 +8,7 @@
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect.js';
+import type { SqlStatements } from '../db/statements.js';
 
 /** A row of `swb_outbox` as read back. */
 export interface OutboxRow {
@@ -77,7 +78,7 @@ export class Lanes {
    * `delivering` for that instance (the lane flows on without a poll). Returns the rows that
    * became heads.
    */
-  async advance(db: Knex | Knex.Transaction, orderingKeys: readonly string[], claim?: LaneClaim): Promise<OutboxRow[]> {
+  async advance(db: SqlStatements, orderingKeys: readonly string[], claim?: LaneClaim): Promise<OutboxRow[]> {
     const keys = [...new Set(orderingKeys)];
     if (keys.length === 0) return [];
     const t = this.table;
@@ -88,14 +89,13 @@ export class Lanes {
       .map((_, i) => `SELECT o${i}.id FROM (SELECT q.id FROM ${t} q WHERE q.ordering_key = ? AND q.status = 'queued' ORDER BY q.id LIMIT 1) o${i}`)
       .join(' UNION ALL ');
     const set = claim ? `status = 'delivering', locked_by = ?, locked_until = ?` : `status = 'pending'`;
-    const result = await db.raw(
+    return db.rows<OutboxRow>(
       `UPDATE ${t} SET ${set} WHERE ${unindexed('status')} = 'queued'
          AND id IN (${oldest})
          AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = ${t}.ordering_key AND p.status IN ('pending', 'delivering'))
          RETURNING ${claim ? '*' : 'id'}`,
       [...(claim ? [claim.instance, claim.until] : []), ...keys],
     );
-    return this.dialect.rows<OutboxRow>(result);
   }
 
   /**
@@ -123,7 +123,7 @@ export class Lanes {
    * Records the outcomes of several attempts in one statement (an `UPDATE … FROM` a list of
    * values), each only where `instance` still holds the row's claim; returns the ids updated.
    */
-  async recordOutcomes(db: Knex | Knex.Transaction, outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>, instance: string): Promise<Array<number | string>> {
+  async recordOutcomes(db: SqlStatements, outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>, instance: string): Promise<Array<number | string>> {
     if (outcomes.length === 0) return [];
     const t = this.table;
     // Typed once, in the first row, so PostgreSQL knows every column's type.
@@ -140,7 +140,7 @@ export class Lanes {
       u.next_attempt_at ?? null,
       u.finished_at ?? null,
     ]);
-    const result = await db.raw(
+    const updated = await db.rows<{ id: number | string }>(
       `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values})
          UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
            last_error = v.last_error, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
@@ -149,7 +149,7 @@ export class Lanes {
          RETURNING ${t}.id`,
       [...params, instance],
     );
-    return this.dialect.rows<{ id: number | string }>(result).map((r) => r.id);
+    return updated.map((r) => r.id);
   }
 
   /** Makes deliveries whose claim lapsed (their instance died mid-attempt) due again. */

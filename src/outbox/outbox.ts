@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/dialect.js';
+import { knexStatements } from '../db/statements.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { contextWithSpan } from '../observability/request-span.js';
@@ -249,7 +250,7 @@ export class Outbox {
     this.table = `${tablePrefix}outbox`;
     this.attemptLog = new AttemptLog(knex, tablePrefix);
     this.lanes = new Lanes(this.table, this.dialect);
-    this.results = new ResultWriter(knex, this.table, this.lanes, this.attemptLog, logger, instanceId, () => (this.running ? this.laneClaim() : undefined));
+    this.results = new ResultWriter(knex, this.dialect, this.table, this.lanes, this.attemptLog, logger, instanceId, () => (this.running ? this.laneClaim() : undefined));
     this.settings = {
       concurrency: options.concurrency ?? 16,
       timeoutMs: options.timeoutMs ?? 5000,
@@ -361,7 +362,7 @@ export class Outbox {
 
   /** Gives headless lanes among `orderingKeys` their oldest queued delivery as a `pending` head; true when one got a head. */
   private async promote(orderingKeys: readonly string[], db: Knex | Knex.Transaction = this.knex): Promise<boolean> {
-    return (await this.lanes.advance(db, orderingKeys)).length > 0;
+    return (await this.lanes.advance(knexStatements(db, this.dialect), orderingKeys)).length > 0;
   }
 
   /** Repairs lanes left without a head (a crash between commit and promotion) and drops old delivered rows. */

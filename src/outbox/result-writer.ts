@@ -18,6 +18,8 @@
  * again: at least once).
  */
 import type { Knex } from 'knex';
+import type { Dialect } from '../db/dialect.js';
+import { sqlTransaction, type SqlTransaction } from '../db/statements.js';
 import type { Logger } from '../logger.js';
 import type { AttemptLog } from './attempt-log.js';
 import type { LaneClaim, Lanes, OutboxRow, OutcomeUpdate } from './lanes.js';
@@ -59,6 +61,7 @@ export class ResultWriter {
 
   /**
    * @param knex - the shared database
+   * @param dialect - its engine (on SQLite, batches are written on the pool's connection directly: see {@link sqlTransaction})
    * @param table - the outbox table
    * @param lanes - the lane statements
    * @param attemptLog - where attempts are logged
@@ -68,6 +71,7 @@ export class ResultWriter {
    */
   constructor(
     private readonly knex: Knex,
+    private readonly dialect: Dialect,
     private readonly table: string,
     private readonly lanes: Lanes,
     private readonly attemptLog: AttemptLog,
@@ -119,7 +123,7 @@ export class ResultWriter {
   }
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
-    return this.knex.transaction(async (trx) => {
+    return sqlTransaction(this.knex, this.dialect, async (trx) => {
       const updated = new Set((await this.lanes.recordOutcomes(trx, writes, this.instance)).map(Number));
       const changed = writes.map((w) => updated.has(Number(w.row.id)));
       const recorded = writes.filter((_, i) => changed[i]);
@@ -140,9 +144,9 @@ export class ResultWriter {
    * so that an attempt that cannot be logged costs no other its entry. Never throws: a
    * failure to log never undoes an outcome.
    */
-  private async logAttempts(trx: Knex.Transaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+  private async logAttempts(trx: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
     try {
-      await trx.transaction((savepoint) => this.attemptLog.recordMany(writes.map((w) => w.outcome), this.instance, savepoint));
+      await trx.savepoint((savepoint) => this.attemptLog.recordMany(writes.map((w) => w.outcome), this.instance, savepoint));
       return;
     } catch (err) {
       if (writes.length === 1) {
@@ -152,7 +156,7 @@ export class ResultWriter {
     }
     for (const w of writes) {
       await trx
-        .transaction((savepoint) => this.attemptLog.record(w.outcome, this.instance, savepoint))
+        .savepoint((savepoint) => this.attemptLog.record(w.outcome, this.instance, savepoint))
         .catch((err: unknown) => this.logger.error({ err, delivery: w.row.delivery_id }, 'outbox could not record an attempt'));
     }
   }

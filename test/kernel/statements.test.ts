@@ -1,0 +1,79 @@
+/**
+ * `sqlTransaction`: the transactions of hot write paths (the outbox's results), run on the
+ * pool's connection directly on SQLite and as Knex transactions on PostgreSQL. Both commit
+ * on success, undo everything on failure, undo only a failed savepoint, and take their turn
+ * with the Knex transactions around them.
+ */
+import t from 'tap';
+import { dialectOf } from '../../src/db/dialect.js';
+import { sqlTransaction } from '../../src/db/statements.js';
+import { openDatabase } from '../../src/index.js';
+import { createTestDatabase, databaseKinds } from '../../src/testing/index.js';
+
+for (const kind of databaseKinds()) {
+  t.test(kind, async (t) => {
+    const database = await createTestDatabase(kind);
+    const { knex } = openDatabase(database.url);
+    t.teardown(async () => {
+      await knex.destroy();
+      await database.drop();
+    });
+    const dialect = dialectOf(knex);
+    await knex.schema.createTable('st_items', (tb) => {
+      tb.increments('id');
+      tb.string('name').notNullable().unique();
+    });
+    const names = async () => ((await knex('st_items').orderBy('id').pluck('name')) as string[]);
+
+    t.test('commits, and answers RETURNING rows', async (t) => {
+      const rows = await sqlTransaction(knex, dialect, async (tx) => {
+        await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['a']);
+        return tx.rows<{ name: string }>('INSERT INTO st_items (name) VALUES (?), (?) RETURNING name', ['b', 'c']);
+      });
+      t.same(rows.map((r) => r.name).sort(), ['b', 'c']);
+      t.same(await names(), ['a', 'b', 'c']);
+    });
+
+    t.test('a failure undoes the whole transaction and is rethrown', async (t) => {
+      await t.rejects(
+        sqlTransaction(knex, dialect, async (tx) => {
+          await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['d']);
+          await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['a']);
+        }),
+      );
+      t.same(await names(), ['a', 'b', 'c'], 'd was undone');
+    });
+
+    t.test('a failed savepoint undoes only its own statements', async (t) => {
+      const caught = await sqlTransaction(knex, dialect, async (tx) => {
+        await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['e']);
+        const err = await tx
+          .savepoint(async (sp) => {
+            await sp.rows('INSERT INTO st_items (name) VALUES (?)', ['f']);
+            await sp.rows('INSERT INTO st_items (name) VALUES (?)', ['b']);
+          })
+          .then(() => undefined, (e: unknown) => e);
+        await tx.savepoint((sp) => sp.rows('INSERT INTO st_items (name) VALUES (?)', ['g']));
+        return err;
+      });
+      t.ok(caught, 'the savepoint rethrew');
+      t.same(await names(), ['a', 'b', 'c', 'e', 'g'], 'f was undone, e and g committed');
+    });
+
+    t.test('takes turns with concurrent Knex transactions (nothing lost, no error)', async (t) => {
+      const work = Array.from({ length: 40 }, (_, i) =>
+        i % 2
+          ? sqlTransaction(knex, dialect, async (tx) => {
+              await tx.rows('INSERT INTO st_items (name) VALUES (?)', [`direct${i}`]);
+            })
+          : knex.transaction(async (trx) => {
+              await trx('st_items').insert({ name: `knex${i}` });
+            }),
+      );
+      await Promise.all(work);
+      const all = await names();
+      t.equal(all.filter((n) => n.startsWith('direct')).length, 20);
+      t.equal(all.filter((n) => n.startsWith('knex')).length, 20);
+    });
+  });
+}

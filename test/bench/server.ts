@@ -66,7 +66,9 @@ async function main(): Promise<void> {
       req.resume();
       req.on('end', () => {
         received++;
-        setTimeout(() => res.writeHead(200).end('ok'), delayMs);
+        // At once means in this turn: even a 0 ms timer waits a millisecond or more.
+        if (delayMs === 0) res.writeHead(200).end('ok');
+        else setTimeout(() => res.writeHead(200).end('ok'), delayMs);
       });
     });
     server.keepAliveTimeout = 60_000;

@@ -85,7 +85,7 @@ export class AttemptLog {
    *
    * @param db - where to write (the outbox passes the transaction that records the outcome)
    */
-  async record(outcome: AttemptOutcome, instance: string, db: SqlStatements = this.statements): Promise<void> {
+  async record(outcome: AttemptOutcome, instance: string, db: Knex | SqlStatements = this.statements): Promise<void> {
     await this.recordMany([outcome], instance, db);
   }
 
@@ -96,7 +96,7 @@ export class AttemptLog {
    *
    * @param db - where to write (the outbox passes the transaction that records the outcomes)
    */
-  async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: SqlStatements = this.statements): Promise<void> {
+  async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: Knex | SqlStatements = this.statements): Promise<void> {
     if (outcomes.length === 0) return;
     await run(db, this.knex(this.table).insert(
       outcomes.map((outcome) => ({
@@ -122,7 +122,7 @@ export class AttemptLog {
    *
    * @param db - where to write
    */
-  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: SqlStatements = this.statements): Promise<void> {
+  async trim(ids: readonly number[], keep: number = ATTEMPTS_KEPT, db: Knex | SqlStatements = this.statements): Promise<void> {
     if (ids.length === 0) return;
     // Each delivery's attempts ranked newest first (an index seek per delivery); those past
     // the kept number go. Window functions: SQLite 3.25+, PostgreSQL.
@@ -161,7 +161,7 @@ export class AttemptLog {
 }
 
 /** Runs a query that Knex built (but did not run) on `db`. */
-function run(db: SqlStatements, query: Knex.QueryBuilder): Promise<unknown[]> {
+function run(db: Knex | SqlStatements, query: Knex.QueryBuilder): Promise<unknown[]> {
   const { sql, bindings } = query.toSQL();
-  return db.rows(sql, bindings);
+  return 'rows' in db ? db.rows(sql, bindings) : knexStatements(db, dialectOf(db)).rows(sql, bindings);
 }

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -124,22 +125,44 @@ export async function load(options: LoadOptions & { duration: number }): Promise
   };
 }
 
-/** Starts a bench server child process and waits for `READY <port>`. */
+/** The bundle `npm start` runs; the `standalone` bench server is this very file. */
+const BUNDLE = path.resolve(here, '..', '..', 'bundle', 'standalone.mjs');
+
+/**
+ * Starts a bench server child process and waits until it listens. Every kind but
+ * `standalone` is `server.ts`, which prints `READY <port>`; `standalone` is what `npm start`
+ * runs, the bundle, with `config` written to a JSON file it reads through
+ * `SWITCHBOARD_CONFIG` (listening on 127.0.0.1, an ephemeral port, logging warnings only).
+ */
 export function startServer(kind: BenchServerKind, config?: unknown, cwd?: string): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
-      cwd: cwd ?? process.cwd(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    let child: ChildProcess;
+    if (kind === 'standalone') {
+      if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-config-'));
+      const file = path.join(dir, 'switchboard.json');
+      fs.writeFileSync(file, JSON.stringify({ ...(config as object), server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } }));
+      child = spawn(process.execPath, [BUNDLE], {
+        cwd: cwd ?? process.cwd(),
+        env: { ...process.env, SWITCHBOARD_CONFIG: file },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    } else {
+      child = spawn(process.execPath, [path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
+        cwd: cwd ?? process.cwd(),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+    }
     let buffer = '';
     const onData = (chunk: Buffer) => {
       buffer += String(chunk);
-      const m = /READY (\d+)/.exec(buffer);
+      const m = /READY (\d+)|listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buffer);
       if (!m) return;
       child.stdout!.off('data', onData);
       child.stdout!.resume();
       resolve({
-        url: `http://127.0.0.1:${m[1]}`,
+        url: `http://127.0.0.1:${m[1] ?? m[2]}`,
         pid: child.pid!,
         peakRssMb: () => {
           const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');

@@ -3,14 +3,14 @@
  * loop. Started by the harness as `node server.js <kind> <json>`; prints `READY <port>`.
  *
  * Kinds: `node` (a bare node:http handler, the ceiling), `express` (a bare Express 5 route,
- * the floor Switchboard stands on), `kernel` (one trivial validated plugin route), `standalone` (the standalone server with a given config).
+ * the floor Switchboard stands on), `kernel` (one trivial validated plugin route), `receiver` (a
+ * webhook receiver), `outbox` (an endpoint that enqueues deliveries). The standalone server is
+ * not started here: the harness runs the bundle `npm start` runs.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createStandalone } from '../../examples/standalone/app.js';
-import { StandaloneConfigSchema, type StandaloneConfig } from '../../examples/standalone/config.js';
-import { definePlugin, Kernel, Type, validateConfig } from '../../src/index.js';
+import { definePlugin, Kernel, Type } from '../../src/index.js';
 
 const PAYLOAD = JSON.stringify({ id: '10', display: 'Adam', email: 'adam@sigterm.info' });
 
@@ -104,13 +104,6 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
     process.once('SIGTERM', () => void kernel.stop().then(() => process.exit(0)));
-  } else if (kind === 'standalone') {
-    const raw = JSON.parse(arg ?? '{}') as Record<string, unknown>;
-    const config = validateConfig<StandaloneConfig>('bench', StandaloneConfigSchema, { ...raw, server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } });
-    const standalone = createStandalone(config, { logger: { level: 'warn', destination: process.stderr } });
-    const url = await standalone.start();
-    port = Number(new URL(url).port);
-    process.once('SIGTERM', () => void standalone.stop().then(() => process.exit(0)));
   } else {
     throw new Error(`unknown bench server kind '${kind}'`);
   }

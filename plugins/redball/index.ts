@@ -28,6 +28,7 @@ import { BotOwnership } from './runner/ownership.js';
 import { ApiKeyStore } from './stores/api-key-store.js';
 import { BotConfigStore } from './stores/bot-config-store.js';
 import { BotListCache } from './stores/bot-list-cache.js';
+import { SettingsCache } from './stores/settings-cache.js';
 import { BotStore } from './stores/bot-store.js';
 import { BotTypeStore } from './stores/bot-type-store.js';
 import { RedditAuthStore } from './stores/reddit-auth-store.js';
@@ -53,6 +54,11 @@ declare module '../../src/index.js' {
     };
     /** Bots or their runs changed (emitted cluster-wide): cached bot lists are dropped. */
     'redball.bots.changed': {
+      /** When, ms since the epoch. */
+      at: number;
+    };
+    /** A bot's settings changed, or a bot was created or deleted (emitted cluster-wide): cached settings are dropped. */
+    'redball.settings.changed': {
       /** When, ms since the epoch. */
       at: number;
     };
@@ -126,6 +132,7 @@ function services(ctx: PluginContext<RedballConfig>) {
   const c = ctx.container;
   const cache = new BotListCache(ctx.events);
   c.registerInstance(BotListCache, cache);
+  c.registerInstance(SettingsCache, new SettingsCache(ctx.events));
   const bots = c.resolve(BotStore);
   const types = c.resolve(BotTypeStore);
   const config = c.resolve(BotConfigStore);
@@ -175,6 +182,7 @@ export const redballPlugin = definePlugin({
   },
   async start(ctx) {
     ctx.container.resolve(BotListCache).listen();
+    ctx.container.resolve(SettingsCache).listen();
     ctx.container.resolve(ApiKeyStore).listen();
     await ctx.container.resolve(BotRunner).begin(ctx.config.autoRun);
   },
@@ -183,6 +191,7 @@ export const redballPlugin = definePlugin({
       await ctx.container.resolve(BotRunner).stopAll();
     } finally {
       ctx.container.resolve(BotListCache).close();
+      ctx.container.resolve(SettingsCache).close();
       ctx.container.resolve(ApiKeyStore).close();
     }
   },
@@ -204,5 +213,7 @@ export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMo
 export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
 export { RunStore, type RunRow, type Fence } from './stores/run-store.js';
 export { BotListCache } from './stores/bot-list-cache.js';
+export { ChangeTrackedCache } from './stores/change-tracked-cache.js';
+export { SettingsCache } from './stores/settings-cache.js';
 export { InvalidInput, NotFound } from './errors.js';
 export { checkSettingsDocument, SETTING_TYPES, type Checked, type SettingInput, type SettingType } from './settings.js';

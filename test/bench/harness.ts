@@ -142,7 +142,9 @@ export function startServer(kind: BenchServerKind, config?: unknown, cwd?: strin
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-config-'));
       const file = path.join(dir, 'switchboard.json');
       fs.writeFileSync(file, JSON.stringify({ ...(config as object), server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } }));
-      child = spawn(process.execPath, [BUNDLE], {
+      // BENCH_CPU_PROF=<dir>: each standalone server writes a V8 CPU profile there when it stops.
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+      child = spawn(process.execPath, [...profile, BUNDLE], {
         cwd: cwd ?? process.cwd(),
         env: { ...process.env, SWITCHBOARD_CONFIG: file },
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -8,6 +8,7 @@ import { inject, injectable } from 'tsyringe';
 import { Tokens, type PluginContext } from '../../../src/index.js';
 import { InvalidInput } from '../errors.js';
 import { checkSetting, type SettingInput, type SettingType } from '../settings.js';
+import { SettingsCache } from './settings-cache.js';
 
 /** One setting as the API shows it (redball's fields, without `category`, `read_only` and `system`). */
 export interface SettingView {
@@ -83,13 +84,27 @@ export interface WriteResult {
 export class BotConfigStore {
   private readonly table: string;
 
-  /** @param ctx - the plugin context (database, dialect, table names) */
-  constructor(@inject(Tokens.Context) private readonly ctx: PluginContext) {
+  /**
+   * @param ctx - the plugin context (database, dialect, table names)
+   * @param cache - each bot's settings, kept between changes
+   */
+  constructor(
+    @inject(Tokens.Context) private readonly ctx: PluginContext,
+    @inject(SettingsCache) private readonly cache: SettingsCache,
+  ) {
     this.table = ctx.table('bot_config');
   }
 
-  /** A bot's settings by category (categories in name order, settings by id); one setting with `settingId`. */
-  async grouped(botId: number, settingId?: number): Promise<SettingsByCategory> {
+  /**
+   * A bot's settings by category (categories in name order, settings by id), kept between
+   * changes; one setting with `settingId` (always read). The answer is shared: never change it.
+   */
+  grouped(botId: number, settingId?: number): Promise<SettingsByCategory> {
+    if (settingId !== undefined) return this.load(botId, settingId);
+    return this.cache.get(botId, () => this.load(botId));
+  }
+
+  private async load(botId: number, settingId?: number): Promise<SettingsByCategory> {
     const q = this.ctx.db(this.table).where({ bot_id: botId });
     if (settingId !== undefined) q.andWhere({ id: settingId });
     const rows: SettingRecord[] = await q.select('*').orderBy([{ column: 'category' }, { column: 'id' }]);
@@ -111,7 +126,7 @@ export class BotConfigStore {
 
   /** Writes settings in one transaction: inserts the missing ones and, with `replace`, overwrites the others. */
   async write(botId: number, settings: readonly SettingInput[], mode: WriteMode): Promise<WriteResult> {
-    return this.ctx.db.transaction(async (trx) => {
+    return this.changing(() => this.ctx.db.transaction(async (trx) => {
       let written = 0;
       for (let i = 0; i < settings.length; i += CHUNK) {
         const rows = settings.slice(i, i + CHUNK).map((s) => settingRow(botId, s));
@@ -126,7 +141,7 @@ export class BotConfigStore {
         }
       }
       return { written, kept: settings.length - written };
-    });
+    }));
   }
 
   /**
@@ -135,7 +150,7 @@ export class BotConfigStore {
    * is not one of the bot's.
    */
   async update(botId: number, settingId: number, fields: Record<string, unknown>): Promise<boolean> {
-    return this.ctx.db.transaction(async (trx) => {
+    return this.changing(() => this.ctx.db.transaction(async (trx) => {
       const row: SettingRecord | undefined = await trx(this.table).where({ bot_id: botId, id: settingId }).first();
       if (!row) return false;
       const current = toView(row);
@@ -166,12 +181,12 @@ export class BotConfigStore {
         throw err;
       }
       return true;
-    });
+    }));
   }
 
   /** Deletes every setting of a bot except its system settings; returns how many. */
   async deleteAll(botId: number): Promise<number> {
-    return this.ctx.db(this.table).where({ bot_id: botId, system: false }).delete();
+    return this.changing(async () => this.ctx.db(this.table).where({ bot_id: botId, system: false }).delete());
   }
 
   /**
@@ -182,8 +197,17 @@ export class BotConfigStore {
     const row: SettingRecord | undefined = await this.ctx.db(this.table).where({ bot_id: botId, id: settingId }).first();
     if (!row) return false;
     if (this.ctx.dialect.bool(row.system)) throw new InvalidInput(`Setting ${settingId} (${row.category}/${row.key}) is a system setting and cannot be deleted.`);
-    await this.ctx.db(this.table).where({ id: settingId }).delete();
+    await this.changing(async () => this.ctx.db(this.table).where({ id: settingId }).delete());
     return true;
+  }
+
+  /** Runs a write, then drops the kept settings here and on every instance (even when it failed: it may have half-run). */
+  private async changing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.cache.changed();
+    }
   }
 
   private async count(trx: Knex.Transaction, botId: number): Promise<number> {

@@ -9,6 +9,7 @@ import { initialDetailedState, type DetailedState } from '../runner/bot-api.js';
 import { defaultSystemSettings } from '../settings.js';
 import { settingRow } from './bot-config-store.js';
 import { BotListCache } from './bot-list-cache.js';
+import { SettingsCache } from './settings-cache.js';
 
 /** A bot as the API lists it (redball's field names and values). */
 export interface BotView {
@@ -79,6 +80,7 @@ export class BotStore {
   constructor(
     @inject(Tokens.Context) private readonly ctx: PluginContext,
     @inject(BotListCache) private readonly cache: BotListCache,
+    @inject(SettingsCache) private readonly settings: SettingsCache,
   ) {
     this.table = ctx.table('bots');
     this.runs = ctx.table('bot_runs');
@@ -105,12 +107,9 @@ export class BotStore {
     return this.cache.body(this.loadAll);
   }
 
-  /** One bot with its status (from the cached list when it is current). */
+  /** One bot with its status, from the list (read once, kept between changes). */
   async get(id: number): Promise<BotView | undefined> {
-    const cached = this.cache.peek();
-    if (cached) return cached.find((b) => b.id === id);
-    const row: JoinedRow | undefined = await this.joined().where(`${this.table}.id`, id).first();
-    return row ? this.toView(row) : undefined;
+    return (await this.list()).find((b) => b.id === id);
   }
 
   /** A bot's own fields. */
@@ -148,6 +147,7 @@ export class BotStore {
       throw this.translate(err, bot.name);
     } finally {
       this.cache.changed();
+      this.settings.changed();
     }
   }
 
@@ -177,6 +177,7 @@ export class BotStore {
       });
     } finally {
       this.cache.changed();
+      this.settings.changed();
     }
   }
 

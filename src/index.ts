@@ -18,7 +18,7 @@ export { dialectOf, type Dialect, type DialectName } from './db/dialect.js';
 export { runMigrations, migrationContext, type Migration, type MigrationContext } from './db/migrations.js';
 export { GroupCommit, type GroupCommitOptions } from './db/group-commit.js';
 export { BatchedLookup, type BatchedLookupOptions } from './db/batched-lookup.js';
-export { knexStatements, sqlTransaction, type SqlStatements, type SqlTransaction } from './db/statements.js';
+export { knexStatements, sqlTransaction, transactionStatements, type SqlStatements, type SqlTransaction } from './db/statements.js';
 
 export { EventBus, type SwitchboardEvents, type EventName, type EventListener, type EmitOptions, type EventForwarder } from './events.js';
 export { LogRing, createLogging, REDACTED_PATHS, type Logger, type LogEntry, type LoggerOptions, type KernelLogging } from './logger.js';

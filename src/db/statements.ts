@@ -37,6 +37,24 @@ interface SqliteConnection {
   all(sql: string, params: unknown[], callback: (err: Error | null, rows: unknown[]) => void): void;
 }
 
+/** Runs a statement on a sqlite3 connection directly. */
+function sqliteRows<R>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<R[]> {
+  return new Promise<R[]>((resolve, reject) => conn.all(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+}
+
+/**
+ * The statements of a Knex transaction someone else opened and will commit (a caller's
+ * `trx`). On SQLite they run on the transaction's connection directly, as in
+ * {@link sqlTransaction}; on PostgreSQL, through the transaction (`knex.raw`). Use them only
+ * while the transaction is open, and not while a Knex query runs on it.
+ */
+export async function transactionStatements(trx: Knex.Transaction, dialect: Dialect): Promise<SqlStatements> {
+  if (dialect.name !== 'sqlite') return knexStatements(trx, dialect);
+  // A transaction's client answers the transaction's own connection (and releasing it is a no-op).
+  const conn = (await (trx.client as Knex.Client).acquireConnection()) as SqliteConnection;
+  return { rows: <R>(sql: string, bindings: readonly unknown[]) => sqliteRows<R>(conn, sql, bindings) };
+}
+
 /**
  * Runs `work` in one transaction and commits it; rolls back and rethrows when `work` (or the
  * commit) fails. See the module's description for how each engine runs it.
@@ -50,8 +68,7 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
   }
   const client = knex.client as Knex.Client;
   const conn = (await client.acquireConnection()) as SqliteConnection;
-  const run = <R>(sql: string, bindings: readonly unknown[] = []) =>
-    new Promise<R[]>((resolve, reject) => conn.all(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+  const run = <R>(sql: string, bindings: readonly unknown[] = []) => sqliteRows<R>(conn, sql, bindings);
   let savepoints = 0;
   const tx: SqlTransaction = {
     rows: run,

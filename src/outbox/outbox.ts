@@ -12,10 +12,9 @@
  * attempts or age sends them to the dead-letter state, from which they can be re-queued.
  * Every attempt's outcome reaches the owning plugin. A restart resumes where it stopped.
  */
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/dialect.js';
-import { knexStatements } from '../db/statements.js';
+import { knexStatements, sqlTransaction, transactionStatements, type SqlStatements } from '../db/statements.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { contextWithSpan } from '../observability/request-span.js';
@@ -25,9 +24,9 @@ import { AttemptLog, ATTEMPTS_KEPT } from './attempt-log.js';
 import { Lanes, type OutboxRow, type OutcomeUpdate } from './lanes.js';
 import { ResultWriter } from './result-writer.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
+import { insertDeliveries, lowerKeys, newDeliveryRow, type DeliveryInput, type NewDeliveryRow } from './new-deliveries.js';
 
-/** The most rows one insert statement writes (SQLite refuses more than 500 in one). */
-const INSERT_CHUNK = 400;
+export type { DeliveryInput, SuccessRule } from './new-deliveries.js';
 
 /** Settings of the outbox (standalone config: `webhooks:`). */
 export interface OutboxOptions extends UrlPolicyOptions {
@@ -56,32 +55,6 @@ export interface OutboxOptions extends UrlPolicyOptions {
   claimMarginMs?: number;
 }
 
-/** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
-export type SuccessRule = 'any-2xx' | readonly number[];
-
-/** A delivery to enqueue. */
-export interface DeliveryInput {
-  /** Target URL (http or https, allowed by the URL policy). */
-  url: string;
-  /** The body: bytes, a string, or a value sent as JSON. */
-  body: Buffer | string | object;
-  /** Extra headers. */
-  headers?: Record<string, string>;
-  /** Name of a signer registered by the owner, run on every attempt with the exact bytes sent. */
-  signer?: string;
-  /** What counts as success (default any 2xx). */
-  success?: SuccessRule;
-  /** The owner's reference (e.g. `webhook:3`, `bot:12`), passed back in outcomes. */
-  ownerRef?: string;
-  /** Deliveries with the same key are delivered in order (default: the URL). */
-  orderingKey?: string;
-  /** Overrides of the defaults for this delivery. */
-  maxAttempts?: number;
-  /** Per-attempt timeout in ms for this delivery: shorter than the outbox's, never longer. */
-  timeoutMs?: number;
-  /** Maximum age in ms for this delivery. */
-  maxAgeMs?: number;
-}
 
 /** What a signer sees. */
 export interface SignerInput {
@@ -293,76 +266,54 @@ export class Outbox {
     };
   }
 
-  /** Enqueues deliveries for `owner` in one insert; lanes are promoted once it commits. */
+  /**
+   * Enqueues deliveries for `owner`: in the caller's transaction `trx` when given (they are
+   * queued when it commits), else in one of their own. Lanes without a head are promoted.
+   */
   async enqueueMany(owner: string, inputs: readonly DeliveryInput[], options: { trx?: Knex.Transaction } = {}): Promise<EnqueuedDelivery[]> {
     if (inputs.length === 0) return [];
     // Once per distinct URL: ten deliveries to one webhook cost one policy check (and one DNS lookup).
     await Promise.all([...new Set(inputs.map((input) => input.url))].map((url) => this.policy.check(url)));
     const now = Date.now();
-    const rows = inputs.map((input) => {
-      const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
-      const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
-      const deliveryId = crypto.randomUUID();
-      const headers: Record<string, string> = {
-        ...(isJson ? { 'content-type': 'application/json' } : {}),
-        'user-agent': 'Switchboard-Outbox/1',
-        ...lowerKeys(input.headers ?? {}),
-        'x-switchboard-delivery': deliveryId,
-      };
-      return {
-        delivery_id: deliveryId,
-        owner,
-        owner_ref: input.ownerRef ?? null,
-        url: input.url,
-        ordering_key: (input.orderingKey ?? input.url).slice(0, 512),
-        headers: JSON.stringify(headers),
-        body,
-        signer: input.signer ?? null,
-        success: input.success === undefined || input.success === 'any-2xx' ? 'any-2xx' : input.success.join(','),
-        status: 'queued',
-        max_attempts: input.maxAttempts ?? this.settings.maxAttempts,
-        timeout_ms: Math.min(input.timeoutMs ?? this.settings.timeoutMs, this.settings.timeoutMs),
-        next_attempt_at: now,
-        created_at: now,
-        expires_at: now + (input.maxAgeMs ?? this.settings.maxAgeMs),
-      };
-    });
-    // SQLite refuses a multi-row insert of more than 500 rows (a compound SELECT's limit), so
-    // rows go in chunks; without the caller's transaction, the chunks share one of their own,
-    // so that the deliveries are enqueued all or none, as before.
-    const insertAll = async (db: Knex | Knex.Transaction) => {
-      const ids: Array<{ id: number | string } | number> = [];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) ids.push(...((await db(this.table).insert(rows.slice(i, i + INSERT_CHUNK), ['id'])) as Array<{ id: number | string } | number>));
-      return ids;
-    };
-    const inserted = options.trx ? await insertAll(options.trx) : rows.length <= INSERT_CHUNK ? await insertAll(this.knex) : await this.knex.transaction((trx) => insertAll(trx));
+    const rows = inputs.map((input) => newDeliveryRow(owner, input, this.settings, now));
     const keys = [...new Set(rows.map((r) => r.ordering_key))];
-    if (options.trx && this.dialect.name === 'sqlite') {
+    const { trx } = options;
+    if (this.dialect.name === 'sqlite') {
       // SQLite has one writer at a time (its write lock is held from the first write to the
-      // commit), so no lane head can finish concurrently: promoting inside the caller's
-      // transaction is safe and saves a write.
-      // A lane that already had a head needs no wake-up: the head's result hands the lane on.
-      if (await this.promote(keys, options.trx)) void options.trx.executionPromise.then(() => this.wake(), () => undefined);
-      return this.enqueued(rows, inserted);
+      // commit), so no lane head can finish concurrently: promoting in the same transaction
+      // is safe and saves one. Its statements run on the connection directly (see
+      // src/db/statements.ts). A lane that already had a head needs no wake-up: the head's
+      // result hands the lane on.
+      const write = async (db: SqlStatements) => ({ ids: await insertDeliveries(db, this.table, rows), promoted: await this.promote(keys, db) });
+      if (trx) {
+        const { ids, promoted } = await write(await transactionStatements(trx, this.dialect));
+        if (promoted) void trx.executionPromise.then(() => this.wake(), () => undefined);
+        return this.enqueued(rows, ids);
+      }
+      const { ids, promoted } = await sqlTransaction(this.knex, this.dialect, write);
+      if (promoted) this.wake();
+      return this.enqueued(rows, ids);
     }
     // PostgreSQL: promote after commit. Inside an uncommitted transaction the promotion could
     // race with the lane's head finishing on another connection and leave the lane headless.
     const afterCommit = () => this.promote(keys).then((promoted) => promoted && this.wake(), (err) => this.logger.error({ err }, 'outbox promote failed'));
-    if (options.trx) void options.trx.executionPromise.then(afterCommit, () => undefined);
-    else await afterCommit();
-    return this.enqueued(rows, inserted);
+    if (trx) {
+      const ids = await insertDeliveries(knexStatements(trx, this.dialect), this.table, rows);
+      void trx.executionPromise.then(afterCommit, () => undefined);
+      return this.enqueued(rows, ids);
+    }
+    const ids = await sqlTransaction(this.knex, this.dialect, (tx) => insertDeliveries(tx, this.table, rows));
+    await afterCommit();
+    return this.enqueued(rows, ids);
   }
 
-  private enqueued(rows: ReadonlyArray<{ delivery_id: string }>, inserted: Array<{ id: number | string } | number>): EnqueuedDelivery[] {
-    return rows.map((r, i) => {
-      const id = inserted[i];
-      return { id: Number(typeof id === 'object' ? id.id : id), deliveryId: r.delivery_id };
-    });
+  private enqueued(rows: readonly NewDeliveryRow[], ids: readonly number[]): EnqueuedDelivery[] {
+    return rows.map((r, i) => ({ id: ids[i], deliveryId: r.delivery_id }));
   }
 
   /** Gives headless lanes among `orderingKeys` their oldest queued delivery as a `pending` head; true when one got a head. */
-  private async promote(orderingKeys: readonly string[], db: Knex | Knex.Transaction = this.knex): Promise<boolean> {
-    return (await this.lanes.advance(knexStatements(db, this.dialect), orderingKeys)).length > 0;
+  private async promote(orderingKeys: readonly string[], db: SqlStatements = knexStatements(this.knex, this.dialect)): Promise<boolean> {
+    return (await this.lanes.advance(db, orderingKeys)).length > 0;
   }
 
   /** Repairs lanes left without a head (a crash between commit and promotion) and drops old delivered rows. */
@@ -682,8 +633,4 @@ export class Outbox {
 function isSuccess(rule: string, status: number): boolean {
   if (rule === 'any-2xx') return status >= 200 && status < 300;
   return rule.split(',').map(Number).includes(status);
-}
-
-function lowerKeys(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
 }

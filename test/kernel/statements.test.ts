@@ -2,11 +2,12 @@
  * `sqlTransaction`: the transactions of hot write paths (the outbox's results), run on the
  * pool's connection directly on SQLite and as Knex transactions on PostgreSQL. Both commit
  * on success, undo everything on failure, undo only a failed savepoint, and take their turn
- * with the Knex transactions around them.
+ * with the Knex transactions around them. `transactionStatements`: statements in a caller's
+ * Knex transaction, committed or undone with it.
  */
 import t from 'tap';
 import { dialectOf } from '../../src/db/dialect.js';
-import { sqlTransaction } from '../../src/db/statements.js';
+import { sqlTransaction, transactionStatements } from '../../src/db/statements.js';
 import { openDatabase } from '../../src/index.js';
 import { createTestDatabase, databaseKinds } from '../../src/testing/index.js';
 
@@ -74,6 +75,25 @@ for (const kind of databaseKinds()) {
       const all = await names();
       t.equal(all.filter((n) => n.startsWith('direct')).length, 20);
       t.equal(all.filter((n) => n.startsWith('knex')).length, 20);
+    });
+
+    t.test("transactionStatements: a caller's Knex transaction, committed or undone with it", async (t) => {
+      await knex.transaction(async (trx) => {
+        await trx('st_items').insert({ name: 'h' });
+        const tx = await transactionStatements(trx, dialect);
+        const rows = await tx.rows<{ name: string }>('INSERT INTO st_items (name) VALUES (?) RETURNING name', ['i']);
+        t.same(rows, [{ name: 'i' }]);
+        t.same(await trx('st_items').where('name', 'i').pluck('name'), ['i'], 'seen by the transaction');
+      });
+      t.same((await names()).slice(-2), ['h', 'i'], 'committed with it');
+      await t.rejects(
+        knex.transaction(async (trx) => {
+          const tx = await transactionStatements(trx, dialect);
+          await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['j']);
+          await trx('st_items').insert({ name: 'a' });
+        }),
+      );
+      t.notOk((await names()).includes('j'), 'undone with it');
     });
   });
 }

@@ -1,0 +1,141 @@
+/**
+ * New deliveries: the row each {@link DeliveryInput} becomes, and the statements that insert
+ * many at once (as many rows per statement as SQLite allows, their ids read back with
+ * `RETURNING`). The SQL text depends only on how many rows a statement holds, so it is built
+ * once per size and kept: enqueueing is on the path of every request that causes a webhook.
+ */
+import crypto from 'node:crypto';
+import type { SqlStatements } from '../db/statements.js';
+
+/** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
+export type SuccessRule = 'any-2xx' | readonly number[];
+
+/** A delivery to enqueue. */
+export interface DeliveryInput {
+  /** Target URL (http or https, allowed by the URL policy). */
+  url: string;
+  /** The body: bytes, a string, or a value sent as JSON. */
+  body: Buffer | string | object;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Name of a signer registered by the owner, run on every attempt with the exact bytes sent. */
+  signer?: string;
+  /** What counts as success (default any 2xx). */
+  success?: SuccessRule;
+  /** The owner's reference (e.g. `webhook:3`, `bot:12`), passed back in outcomes. */
+  ownerRef?: string;
+  /** Deliveries with the same key are delivered in order (default: the URL). */
+  orderingKey?: string;
+  /** Overrides of the defaults for this delivery. */
+  maxAttempts?: number;
+  /** Per-attempt timeout in ms for this delivery: shorter than the outbox's, never longer. */
+  timeoutMs?: number;
+  /** Maximum age in ms for this delivery. */
+  maxAgeMs?: number;
+}
+
+/** The columns of a new delivery, in the order an insert lists them. */
+const COLUMNS = [
+  'delivery_id',
+  'owner',
+  'owner_ref',
+  'url',
+  'ordering_key',
+  'headers',
+  'body',
+  'signer',
+  'success',
+  'status',
+  'max_attempts',
+  'timeout_ms',
+  'next_attempt_at',
+  'created_at',
+  'expires_at',
+] as const;
+
+/** A new delivery's row, as inserted. */
+export type NewDeliveryRow = { [C in (typeof COLUMNS)[number]]: C extends 'body' ? Buffer : string | number | null } & {
+  delivery_id: string;
+  ordering_key: string;
+};
+
+/** The defaults a delivery's own settings fall back to (and, for the timeout, are capped by). */
+export interface DeliveryDefaults {
+  /** Attempts before a delivery is dead. */
+  maxAttempts: number;
+  /** Per-attempt timeout, ms (also the most a delivery may ask for). */
+  timeoutMs: number;
+  /** Age after which a failing delivery is dead, ms. */
+  maxAgeMs: number;
+}
+
+/** The most rows one insert statement writes (SQLite refuses more than 500 in one). */
+export const INSERT_CHUNK = 400;
+
+/** The row of one delivery of `owner`, queued at `now`, with a new delivery id. */
+export function newDeliveryRow(owner: string, input: DeliveryInput, defaults: DeliveryDefaults, now: number): NewDeliveryRow {
+  const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
+  const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
+  const deliveryId = crypto.randomUUID();
+  const headers: Record<string, string> = {
+    ...(isJson ? { 'content-type': 'application/json' } : {}),
+    'user-agent': 'Switchboard-Outbox/1',
+    ...lowerKeys(input.headers ?? {}),
+    'x-switchboard-delivery': deliveryId,
+  };
+  return {
+    delivery_id: deliveryId,
+    owner,
+    owner_ref: input.ownerRef ?? null,
+    url: input.url,
+    ordering_key: (input.orderingKey ?? input.url).slice(0, 512),
+    headers: JSON.stringify(headers),
+    body,
+    signer: input.signer ?? null,
+    success: input.success === undefined || input.success === 'any-2xx' ? 'any-2xx' : input.success.join(','),
+    status: 'queued',
+    max_attempts: input.maxAttempts ?? defaults.maxAttempts,
+    timeout_ms: Math.min(input.timeoutMs ?? defaults.timeoutMs, defaults.timeoutMs),
+    next_attempt_at: now,
+    created_at: now,
+    expires_at: now + (input.maxAgeMs ?? defaults.maxAgeMs),
+  };
+}
+
+/** Header names in lower case (the outbox sends and stores them so). */
+export function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+}
+
+/** Insert statements of `table`, by number of rows. */
+const insertSql = new Map<string, string>();
+
+function insertStatement(table: string, count: number): string {
+  const key = `${table}\n${count}`;
+  let sql = insertSql.get(key);
+  if (sql === undefined) {
+    const row = `(${COLUMNS.map(() => '?').join(', ')})`;
+    sql = `INSERT INTO ${table} (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')} RETURNING id, delivery_id`;
+    // Sizes are at most INSERT_CHUNK per table; a handful of tables: the map stays small.
+    insertSql.set(key, sql);
+  }
+  return sql;
+}
+
+/**
+ * Inserts `rows` into `table` on `db`, {@link INSERT_CHUNK} per statement, and answers their
+ * ids in the rows' order. Run it in a transaction when the rows must go all or none.
+ */
+export async function insertDeliveries(db: SqlStatements, table: string, rows: readonly NewDeliveryRow[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const bindings: unknown[] = [];
+    for (const row of chunk) for (const column of COLUMNS) bindings.push(row[column]);
+    const inserted = await db.rows<{ id: number | string; delivery_id: string }>(insertStatement(table, chunk.length), bindings);
+    // Neither engine promises RETURNING's order: each id is matched by its delivery id.
+    const byDelivery = new Map(inserted.map((r) => [r.delivery_id, Number(r.id)]));
+    for (const row of chunk) ids.push(byDelivery.get(row.delivery_id)!);
+  }
+  return ids;
+}

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { definePlugin, Kernel, Type } from '../../src/index.js';
+import { definePlugin, GroupCommit, Kernel, Type } from '../../src/index.js';
 
 const PAYLOAD = JSON.stringify({ id: '10', display: 'Adam', email: 'adam@sigterm.info' });
 
@@ -75,7 +75,10 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   } else if (kind === 'outbox') {
-    // An endpoint that enqueues one delivery per target, like a chat message with webhooks.
+    // An endpoint that enqueues one delivery per target, like a chat message with webhooks,
+    // and as Owncast's chat send does: concurrent requests' deliveries are written together,
+    // in one transaction (GroupCommit), and each request is answered once its deliveries are
+    // durable.
     const { targets = [], database } = JSON.parse(arg ?? '{}') as { targets?: string[]; database: string };
     const app = express();
     app.disable('x-powered-by');
@@ -83,15 +86,17 @@ async function main(): Promise<void> {
       id: 'notifier',
       version: '1',
       init(ctx) {
+        const events = new GroupCommit<number, void>(ctx.db, {
+          write: async (ats, trx) => {
+            await ctx.outbox.enqueueMany(ats.flatMap((at) => targets.map((url) => ({ url, body: { type: 'CHAT', at } }))), { trx });
+            return ats.map(() => undefined);
+          },
+        });
         ctx.routes.add({
           method: 'POST',
           path: '/enqueue',
           handler: async () => {
-            // One statement for every target in the change's transaction, as Owncast's webhooks do.
-            await ctx.db.transaction(async (trx) => {
-              const at = Date.now();
-              await ctx.outbox.enqueueMany(targets.map((url) => ({ url, body: { type: 'CHAT', at } })), { trx });
-            });
+            await events.submit(Date.now());
             return { ok: true };
           },
         });

@@ -213,7 +213,7 @@ export { BotConfigStore, type SettingView, type SettingsByCategory, type WriteMo
 export { RedditAuthStore, parseScopes, type RedditAuth, type RedditAuthInput } from './stores/reddit-auth-store.js';
 export { RunStore, type RunRow, type Fence } from './stores/run-store.js';
 export { BotListCache } from './stores/bot-list-cache.js';
-export { ChangeTrackedCache } from './stores/change-tracked-cache.js';
+export { ChangeTrackedCache, type ChangeEvent } from './stores/change-tracked-cache.js';
 export { SettingsCache } from './stores/settings-cache.js';
 export { InvalidInput, NotFound } from './errors.js';
 export { checkSettingsDocument, SETTING_TYPES, type Checked, type SettingInput, type SettingType } from './settings.js';

@@ -7,13 +7,14 @@
  * results) spends most of its time there. So on SQLite, {@link sqlTransaction} borrows the
  * pool's one connection (it waits its turn behind every Knex query and transaction exactly as
  * they wait for each other) and runs its statements on it directly, between `BEGIN IMMEDIATE`
- * and `COMMIT`. On PostgreSQL, where the round trip dominates, it is a Knex transaction.
+ * and `COMMIT`, each prepared once per connection (see sqlite-statements.ts). On PostgreSQL, where the round trip dominates, it is a Knex transaction.
  *
  * Either way the work sees the same interface: statements with positional `?` bindings that
  * answer their rows (a write's `RETURNING` rows), and savepoints.
  */
 import type { Knex } from 'knex';
 import type { Dialect } from './dialect.js';
+import { sqliteRows, type SqliteConnection } from './sqlite-statements.js';
 
 /** Runs statements one after the other on one connection or transaction. */
 export interface SqlStatements {
@@ -32,15 +33,6 @@ export function knexStatements(db: Knex | Knex.Transaction, dialect: Dialect): S
   return { rows: async <T>(sql: string, bindings: readonly unknown[]) => dialect.rows<T>(await db.raw(sql, bindings as Knex.RawBinding[])) };
 }
 
-/** A sqlite3 connection (the parts used). */
-interface SqliteConnection {
-  all(sql: string, params: unknown[], callback: (err: Error | null, rows: unknown[]) => void): void;
-}
-
-/** Runs a statement on a sqlite3 connection directly. */
-function sqliteRows<R>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<R[]> {
-  return new Promise<R[]>((resolve, reject) => conn.all(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
-}
 
 /**
  * The statements of a Knex transaction someone else opened and will commit (a caller's

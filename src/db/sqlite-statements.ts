@@ -5,7 +5,8 @@
  * `Database#all` compiles its SQL every time; for the outbox's statements (an `UPDATE` with a
  * subquery per lane, a multi-row `VALUES` list) compiling costs more than running: measured
  * on this project's machine, 180 µs per run of a lane-advancing `UPDATE` against 76 µs
- * prepared. So each connection keeps its most recently used prepared statements (at most
+ * prepared. So each connection keeps the prepared statements of the texts it runs more than
+ * once, the most recently used (at most
  * {@link MAX_KEPT_STATEMENTS}; the least recently used is finalized to make room). SQLite
  * refuses to close a connection with statements not finalized, so the first statement kept
  * for a connection wraps its `close` to finalize them all first.
@@ -19,12 +20,32 @@ interface SqliteStatement {
 
 /** A sqlite3 connection (the parts used). */
 export interface SqliteConnection {
+  all(sql: string, params: unknown[], callback: (err: Error | null, rows: unknown[]) => void): unknown;
   prepare(sql: string, callback: (err: Error | null) => void): SqliteStatement;
   close(...args: unknown[]): unknown;
 }
 
 /** The most prepared statements kept per connection. */
 export const MAX_KEPT_STATEMENTS = 128;
+
+/** The most texts remembered per connection as run once (forgotten all at once past it). */
+const MAX_SEEN_ONCE = 1024;
+
+/**
+ * Texts run once on each connection, not prepared: a text is prepared and kept from its
+ * second run on. Preparing costs a trip to SQLite's thread of its own, which a text that never
+ * comes back (a multi-row insert of a size seen once) would pay for nothing.
+ */
+const seenOnce = new WeakMap<SqliteConnection, Set<string>>();
+
+function firstRun(conn: SqliteConnection, sql: string): boolean {
+  let seen = seenOnce.get(conn);
+  if (!seen) seenOnce.set(conn, (seen = new Set()));
+  if (seen.delete(sql)) return false;
+  if (seen.size >= MAX_SEEN_ONCE) seen.clear();
+  seen.add(sql);
+  return true;
+}
 
 /** A kept statement: being prepared, or prepared. */
 interface Kept {
@@ -72,11 +93,14 @@ function prepare(conn: SqliteConnection, sql: string): Kept {
 
 /**
  * Runs one statement with positional `?` bindings on `conn` and answers its rows (a write's
- * `RETURNING` rows, else none). The statement is prepared on first use and kept.
+ * `RETURNING` rows, else none). A text run a second time is prepared and kept.
  */
 export async function sqliteRows<R>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<R[]> {
   const statements = keptOf(conn);
   let entry = statements.get(sql);
+  if (!entry && firstRun(conn, sql)) {
+    return new Promise<R[]>((resolve, reject) => conn.all(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+  }
   if (entry) {
     // Most recently used last.
     statements.delete(sql);

@@ -354,7 +354,7 @@ export class Kernel {
         }
         record.started = true;
       }
-      this.outboxService!.startWorker();
+      await this.outboxService!.startWorker();
     } catch (err) {
       await this.rollback();
       throw err;

@@ -327,13 +327,18 @@ export class Outbox {
     this.lastSweep = Date.now();
   }
 
-  /** Starts the delivery worker (the kernel calls this at start). */
-  startWorker(): void {
-    if (this.running) return;
+  /** Starts the delivery worker (the kernel calls this at start); resolves once deliveries cut by a crash are due again (SQLite). */
+  startWorker(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.abort = new AbortController();
     this.agents = createDeliveryAgents();
-    this.loopDone = this.recoverCrashedAttempts().then(() => this.loop());
+    // Resolves once deliveries cut by a crash are due again, before the worker takes any: a
+    // start that returned earlier could see that recovery take back a delivery another worker
+    // (of this or another kernel on the same file) had claimed meanwhile, and send it twice.
+    const recovered = this.recoverCrashedAttempts();
+    this.loopDone = recovered.then(() => this.loop());
+    return recovered;
   }
 
   /**

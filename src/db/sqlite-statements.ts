@@ -6,8 +6,8 @@
  * subquery per lane, a multi-row `VALUES` list) compiling costs more than running: measured
  * on this project's machine, 180 µs per run of a lane-advancing `UPDATE` against 76 µs
  * prepared. So each connection keeps the prepared statements of the texts it runs more than
- * once, the most recently used (at most
- * {@link MAX_KEPT_STATEMENTS}; the least recently used is finalized to make room). SQLite
+ * once, the most recently used (at most {@link MAX_KEPT_STATEMENTS}; the least recently used
+ * is finalized to make room). SQLite
  * refuses to close a connection with statements not finalized, so the first statement kept
  * for a connection wraps its `close` to finalize them all first.
  */
@@ -91,6 +91,11 @@ function prepare(conn: SqliteConnection, sql: string): Kept {
   return entry;
 }
 
+/** A node-style `all` call as a promise of its rows. */
+function rowsOf<R>(all: (callback: (err: Error | null, rows: unknown[]) => void) => unknown): Promise<R[]> {
+  return new Promise<R[]>((resolve, reject) => void all((err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+}
+
 /**
  * Runs one statement with positional `?` bindings on `conn` and answers its rows (a write's
  * `RETURNING` rows, else none). A text run a second time is prepared and kept.
@@ -99,7 +104,7 @@ export async function sqliteRows<R>(conn: SqliteConnection, sql: string, binding
   const statements = keptOf(conn);
   let entry = statements.get(sql);
   if (!entry && firstRun(conn, sql)) {
-    return new Promise<R[]>((resolve, reject) => conn.all(sql, bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+    return rowsOf<R>((callback) => conn.all(sql, bindings as unknown[], callback));
   }
   if (entry) {
     // Most recently used last.
@@ -117,5 +122,5 @@ export async function sqliteRows<R>(conn: SqliteConnection, sql: string, binding
   }
   statements.set(sql, entry);
   const statement = await entry.ready;
-  return new Promise<R[]>((resolve, reject) => statement.all(bindings as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as R[]))));
+  return rowsOf<R>((callback) => statement.all(bindings as unknown[], callback));
 }

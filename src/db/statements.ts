@@ -7,7 +7,8 @@
  * results) spends most of its time there. So on SQLite, {@link sqlTransaction} borrows the
  * pool's one connection (it waits its turn behind every Knex query and transaction exactly as
  * they wait for each other) and runs its statements on it directly, between `BEGIN IMMEDIATE`
- * and `COMMIT`, each prepared once per connection (see sqlite-statements.ts). On PostgreSQL, where the round trip dominates, it is a Knex transaction.
+ * and `COMMIT`, each prepared once per connection (see sqlite-statements.ts). On PostgreSQL,
+ * where the round trip dominates, it is a Knex transaction.
  *
  * Either way the work sees the same interface: statements with positional `?` bindings that
  * answer their rows (a write's `RETURNING` rows), and savepoints.

@@ -1,6 +1,7 @@
+import crypto from 'node:crypto';
 import t from 'tap';
 import { Writable } from 'node:stream';
-import { EventBus, Kernel, LogRing, SecretRegistry, createLogging, safeEqual, verifyPassword, hashPassword, definePlugin } from '../../src/index.js';
+import { EventBus, Kernel, LogRing, SecretRegistry, createLogging, safeEqual, hashToken, verifyPassword, hashPassword, definePlugin } from '../../src/index.js';
 
 declare module '../../src/index.js' {
   interface SwitchboardEvents {
@@ -66,6 +67,11 @@ t.test('secret helpers', async (t) => {
   t.ok(safeEqual('abc', 'abc'));
   t.notOk(safeEqual('abc', 'abd'));
   t.notOk(safeEqual('abc', 'abcd'));
+  t.ok(safeEqual('é', 'é'));
+  t.notOk(safeEqual('é', 'e'));
+  // Stored key hashes from earlier releases must still match: SHA-256 in hex (FIPS 180-2 vector).
+  t.equal(hashToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  t.equal(hashToken('é'), crypto.createHash('sha256').update('é', 'utf8').digest('hex'));
   const stored = hashPassword('hunter2');
   t.ok(verifyPassword('hunter2', stored));
   t.notOk(verifyPassword('hunter3', stored));

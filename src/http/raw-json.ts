@@ -5,6 +5,7 @@
  */
 export class RawJson {
   private encoded?: Buffer;
+  private utf8Length?: number;
 
   /** @param text - a complete JSON value, serialized */
   constructor(readonly text: string) {}
@@ -12,6 +13,11 @@ export class RawJson {
   /** The text in UTF-8, encoded once (a cached RawJson answers many requests). */
   get bytes(): Buffer {
     return (this.encoded ??= Buffer.from(this.text, 'utf8'));
+  }
+
+  /** The length of the text in UTF-8 bytes, counted once. */
+  get byteLength(): number {
+    return (this.utf8Length ??= this.encoded?.length ?? Buffer.byteLength(this.text, 'utf8'));
   }
 
   /** Serializes `value` once. */

@@ -28,8 +28,9 @@ export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
  * @param status - the HTTP status
  * @param contentType - the Content-Type header, or undefined to leave it as it is
  * @param body - the body, as text (UTF-8) or bytes
+ * @param byteLength - the body's length in bytes, when the caller knows it already (text is counted otherwise)
  */
-export function writeAnswer(res: ServerResponse, status: number, contentType: string | undefined, body: string | Buffer | undefined): void {
+export function writeAnswer(res: ServerResponse, status: number, contentType: string | undefined, body: string | Buffer | undefined, byteLength?: number): void {
   res.statusCode = status;
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
     res.removeHeader('Content-Type');
@@ -44,11 +45,15 @@ export function writeAnswer(res: ServerResponse, status: number, contentType: st
     return;
   }
   if (contentType !== undefined) res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.setHeader('Content-Length', byteLength ?? (typeof body === 'string' ? Buffer.byteLength(body) : body.length));
   res.end(body);
 }
 
-/** Writes a JSON text (already serialized) as `application/json; charset=utf-8`. */
-export function writeJson(res: ServerResponse, status: number, text: string | Buffer): void {
-  writeAnswer(res, status, JSON_CONTENT_TYPE, text);
+/**
+ * Writes a JSON text (already serialized) as `application/json; charset=utf-8`.
+ *
+ * @param byteLength - the text's length in bytes, when the caller knows it already
+ */
+export function writeJson(res: ServerResponse, status: number, text: string | Buffer, byteLength?: number): void {
+  writeAnswer(res, status, JSON_CONTENT_TYPE, text, byteLength);
 }

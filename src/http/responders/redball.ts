@@ -10,8 +10,6 @@ import { RawJson } from '../raw-json.js';
 import type { JsonSerializer } from '../serializer.js';
 import { writeJson } from '../write.js';
 
-const CLOSE = Buffer.from('}');
-
 /** A redball envelope. */
 export interface RedballEnvelope {
   /** API version and the time the answer was generated. */
@@ -58,10 +56,12 @@ export function redballResponder(): Responder {
     send(_req: Request, res: Response, status: number, body: unknown, serialize: JsonSerializer = JSON.stringify) {
       if (body instanceof RawJson) {
         // A pre-serialized response: only the envelope around it is written per request
-        // (the timestamp is a finite number, which JSON writes as JavaScript does).
-        // Its bytes are encoded once; each answer copies them between the envelope's two ends.
-        const head = Buffer.from(`{"meta":{"api_version":1,"timestamp":${Date.now() / 1000}},"errors":"","response":`, 'latin1');
-        writeJson(res, status, Buffer.concat([head, body.bytes, CLOSE]));
+        // (the timestamp is a finite number, which JSON writes as JavaScript does). The
+        // envelope is ASCII, so its bytes are its characters, and the body's were counted
+        // once: the answer is one string, which Node writes with the headers in one write
+        // (joining Buffers instead cost an 18 kB copy and two allocations per list).
+        const head = `{"meta":{"api_version":1,"timestamp":${Date.now() / 1000}},"errors":"","response":`;
+        writeJson(res, status, `${head}${body.text}}`, head.length + body.byteLength + 1);
         return;
       }
       const envelope = body instanceof RedballAnswer ? redballEnvelope(body.response, body.errors) : redballEnvelope(body);

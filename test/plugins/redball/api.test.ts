@@ -157,6 +157,14 @@ for (const kind of databaseKinds()) {
       assertError(t, await call(sb, 'GET', `/bots/${botId}/nope`), 400, '400 Bad Request', /Unknown field 'nope' of bots/);
 
       // JSON bodies and true booleans work too; redditAuth is optional.
+      // The cached list is written around its text with a length counted once: in bytes, not characters.
+      const wide = (await call(sb, 'POST', '/bots', { json: { name: 'Grüße ✓ 🤖', botType: 1, autoRun: false } })).body.response.bots[0].id;
+      const raw = await sb.fetch(`/api/v1/bots?apikey=${KEY}`);
+      const text = await raw.text();
+      t.equal(Number(raw.headers.get('content-length')), Buffer.byteLength(text), 'Content-Length counts UTF-8 bytes');
+      t.match(JSON.parse(text).response.bots, [{ id: botId }, { id: wide, name: 'Grüße ✓ 🤖' }]);
+      t.equal((await call(sb, 'DELETE', `/bots/${wide}`)).status, 200);
+
       const json = await call(sb, 'POST', '/bots', { json: { name: 'other', botType: echoType, autoRun: true } });
       t.equal(json.status, 200);
       const other = json.body.response.bots[0].id;

@@ -27,6 +27,14 @@ export interface SqlStatements {
 export interface SqlTransaction extends SqlStatements {
   /** Runs `work` in a savepoint: if it throws, its statements are undone (the transaction goes on) and the error is rethrown. */
   savepoint<T>(work: (statements: SqlStatements) => Promise<T>): Promise<T>;
+  /**
+   * Runs one statement whose failure must not fail the transaction: its error is rethrown and
+   * the transaction goes on without its changes. On SQLite a statement that fails undoes
+   * its own changes and nothing else, so it runs as it is (a savepoint would add two
+   * statements); on PostgreSQL, where a failed statement aborts the transaction, it runs in a
+   * savepoint.
+   */
+  alone<T = Record<string, unknown>>(sql: string, bindings: readonly unknown[]): Promise<T[]>;
 }
 
 /** A Knex handle or transaction as {@link SqlStatements} (`knex.raw`). */
@@ -56,7 +64,8 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
   if (dialect.name !== 'sqlite') {
     return knex.transaction((trx) => {
       const statements = knexStatements(trx, dialect);
-      return work({ ...statements, savepoint: (inner) => trx.transaction((sp) => inner(knexStatements(sp, dialect))) });
+      const savepoint: SqlTransaction['savepoint'] = (inner) => trx.transaction((sp) => inner(knexStatements(sp, dialect)));
+      return work({ ...statements, savepoint, alone: (sql, bindings) => savepoint((sp) => sp.rows(sql, bindings)) });
     });
   }
   const client = knex.client as Knex.Client;
@@ -65,6 +74,7 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
   let savepoints = 0;
   const tx: SqlTransaction = {
     rows: run,
+    alone: run,
     async savepoint(inner) {
       const name = `swb_sp${++savepoints}`;
       await run(`SAVEPOINT ${name}`);

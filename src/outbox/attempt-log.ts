@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/dialect.js';
-import { knexStatements, type SqlStatements } from '../db/statements.js';
+import { knexStatements, type SqlStatements, type SqlTransaction } from '../db/statements.js';
 import type { AttemptOutcome } from './outbox.js';
 
 /** How many attempts are kept per delivery (the newest ones). */
@@ -63,10 +63,42 @@ export function sanitizeAttemptError(error: string): string {
   return text.length > ATTEMPT_ERROR_MAX ? `${text.slice(0, ATTEMPT_ERROR_MAX - 1)}…` : text;
 }
 
+/** The columns an attempt is inserted with, in the order of {@link insertBindings}. */
+const INSERT_COLUMNS = ['outbox_id', 'attempt', 'at', 'status', 'error', 'duration_ms', 'outcome', 'instance'] as const;
+
+/** The bindings of the insert of `outcomes`, row after row in {@link INSERT_COLUMNS}' order. */
+function insertBindings(outcomes: readonly AttemptOutcome[], instance: string): unknown[] {
+  const bindings: unknown[] = [];
+  const by = instance.slice(0, 128);
+  for (const outcome of outcomes) {
+    bindings.push(
+      outcome.id,
+      outcome.attempt,
+      outcome.at.getTime(),
+      outcome.status ?? null,
+      outcome.error === undefined ? null : sanitizeAttemptError(outcome.error),
+      Math.max(0, Math.round(outcome.durationMs)),
+      outcome.next,
+      by,
+    );
+  }
+  return bindings;
+}
+
+/**
+ * The deliveries whose attempts may now pass the kept number. A first attempt that delivered
+ * cannot: a new delivery had no attempts logged, and a replayed one was trimmed to one fewer
+ * than kept when it was re-queued ({@link AttemptLog.trim}). Every other attempt may.
+ */
+function idsToTrim(outcomes: readonly AttemptOutcome[]): number[] {
+  return [...new Set(outcomes.filter((o) => o.attempt > 1 || o.next !== 'delivered').map((o) => o.id))];
+}
+
 /** Reads and writes `swb_outbox_attempts`. */
 export class AttemptLog {
   private readonly table: string;
   private readonly statements: SqlStatements;
+  private readonly inserts = new Map<number, string>();
 
   /**
    * @param knex - the shared database
@@ -98,23 +130,36 @@ export class AttemptLog {
    */
   async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: Knex | SqlStatements = this.statements): Promise<void> {
     if (outcomes.length === 0) return;
-    await run(db, this.knex(this.table).insert(
-      outcomes.map((outcome) => ({
-        outbox_id: outcome.id,
-        attempt: outcome.attempt,
-        at: outcome.at.getTime(),
-        status: outcome.status ?? null,
-        error: outcome.error === undefined ? null : sanitizeAttemptError(outcome.error),
-        duration_ms: Math.max(0, Math.round(outcome.durationMs)),
-        outcome: outcome.next,
-        instance: instance.slice(0, 128),
-      })),
-    ));
-    // A first attempt that delivered cannot take a delivery past the kept number: a new
-    // delivery had no attempts logged, and a replayed one was trimmed to one fewer than kept
-    // when it was re-queued ({@link AttemptLog.trim}). Every other attempt may.
-    const ids = [...new Set(outcomes.filter((o) => o.attempt > 1 || o.next !== 'delivered').map((o) => o.id))];
-    await this.trim(ids, ATTEMPTS_KEPT, db);
+    const statements = 'rows' in db ? db : knexStatements(db, dialectOf(db));
+    await statements.rows(this.insertStatement(outcomes.length), insertBindings(outcomes, instance));
+    await this.trim(idsToTrim(outcomes), ATTEMPTS_KEPT, db);
+  }
+
+  /**
+   * Records attempts in the transaction `trx` so that a failure to log them undoes nothing
+   * else there (the error is rethrown and the transaction goes on): when no delivery can pass
+   * the kept number, the insert is the only statement and runs {@link SqlTransaction.alone}
+   * (on SQLite, without the two statements of a savepoint); else the insert and the trim run
+   * in a savepoint.
+   */
+  async recordIn(trx: SqlTransaction, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
+    if (outcomes.length === 0) return;
+    if (idsToTrim(outcomes).length > 0) {
+      await trx.savepoint((savepoint) => this.recordMany(outcomes, instance, savepoint));
+      return;
+    }
+    await trx.alone(this.insertStatement(outcomes.length), insertBindings(outcomes, instance));
+  }
+
+  /** The insert of `count` attempts, built once per count (a batch holds at most a few hundred). */
+  private insertStatement(count: number): string {
+    let sql = this.inserts.get(count);
+    if (sql === undefined) {
+      const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
+      sql = `INSERT INTO ${this.table} (${INSERT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')}`;
+      this.inserts.set(count, sql);
+    }
+    return sql;
   }
 
   /**

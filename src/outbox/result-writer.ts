@@ -3,7 +3,7 @@
  * together: every outcome that arrives while a write is in flight (or within the same turn
  * of the event loop as the first) goes into the next transaction, which for each of them
  * records the outcome on its row (only while this instance still holds the claim), logs the
- * attempt (in a savepoint: a failure to log never undoes an outcome), and gives every lane
+ * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn), and gives every lane
  * whose head finished its next delivery as the new head. One transaction per batch instead
  * of one per delivery: on SQLite a commit and its statements are the cost of a delivery,
  * on PostgreSQL the round trips are.
@@ -140,13 +140,13 @@ export class ResultWriter {
   }
 
   /**
-   * Logs the batch's attempts in a savepoint; when that fails, each in a savepoint of its own,
-   * so that an attempt that cannot be logged costs no other its entry. Never throws: a
-   * failure to log never undoes an outcome.
+   * Logs the batch's attempts, apart from the rest of the transaction; when that fails, each
+   * on its own, so that an attempt that cannot be logged costs no other its entry. Never
+   * throws: a failure to log never undoes an outcome.
    */
   private async logAttempts(trx: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
     try {
-      await trx.savepoint((savepoint) => this.attemptLog.recordMany(writes.map((w) => w.outcome), this.instance, savepoint));
+      await this.attemptLog.recordIn(trx, writes.map((w) => w.outcome), this.instance);
       return;
     } catch (err) {
       if (writes.length === 1) {
@@ -155,8 +155,8 @@ export class ResultWriter {
       }
     }
     for (const w of writes) {
-      await trx
-        .savepoint((savepoint) => this.attemptLog.record(w.outcome, this.instance, savepoint))
+      await this.attemptLog
+        .recordIn(trx, [w.outcome], this.instance)
         .catch((err: unknown) => this.logger.error({ err, delivery: w.row.delivery_id }, 'outbox could not record an attempt'));
     }
   }

@@ -61,6 +61,20 @@ for (const kind of databaseKinds()) {
       t.same(await names(), ['a', 'b', 'c', 'e', 'g'], 'f was undone, e and g committed');
     });
 
+    t.test('a statement run alone that fails undoes only itself, and the transaction goes on', async (t) => {
+      const caught = await sqlTransaction(knex, dialect, async (tx) => {
+        await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['s1']);
+        // Two rows in one statement, the second a duplicate: neither may stay.
+        const err = await tx.alone('INSERT INTO st_items (name) VALUES (?), (?)', ['s2', 'a']).then(() => undefined, (e: unknown) => e);
+        await tx.alone('INSERT INTO st_items (name) VALUES (?)', ['s3']);
+        await tx.rows('INSERT INTO st_items (name) VALUES (?)', ['s4']);
+        return err;
+      });
+      t.ok(caught, 'the failure was rethrown');
+      t.same(await names(), ['a', 'b', 'c', 'e', 'g', 's1', 's3', 's4'], 's2 was undone; s1, s3 and s4 committed');
+      await knex('st_items').where('name', 'like', 's%').del();
+    });
+
     t.test('takes turns with concurrent Knex transactions (nothing lost, no error)', async (t) => {
       const work = Array.from({ length: 40 }, (_, i) =>
         i % 2

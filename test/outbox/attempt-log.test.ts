@@ -117,6 +117,37 @@ for (const kind of databaseKinds()) {
     t.equal(checked, n);
   });
 
+  t.test(`${kind}: an attempt that cannot be logged undoes no outcome, and costs no other attempt its entry`, async (t) => {
+    const { server, ctx } = await notifierKernel(kind, { maxAttempts: 1, pollIntervalMs: 10, timeoutMs: 2000 });
+    t.teardown(server.close);
+    // The database refuses to log any attempt answered 201 (as a full disk or a broken row would).
+    const db = server.kernel.db;
+    if (kind === 'sqlite') {
+      await db.raw("CREATE TRIGGER refuse_201 BEFORE INSERT ON swb_outbox_attempts WHEN NEW.status = 201 BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    } else {
+      await db.raw("CREATE FUNCTION refuse_201() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.status = 201 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$");
+      await db.raw('CREATE TRIGGER refuse_201 BEFORE INSERT ON swb_outbox_attempts FOR EACH ROW EXECUTE FUNCTION refuse_201()');
+    }
+    t.teardown(async () => {
+      await db.raw('DROP TRIGGER IF EXISTS refuse_201' + (kind === 'sqlite' ? '' : ' ON swb_outbox_attempts'));
+      if (kind !== 'sqlite') await db.raw('DROP FUNCTION IF EXISTS refuse_201()');
+    });
+    const receiver = await startReceiver((r) => ({ status: (JSON.parse(String(r.body)) as { i: number }).i % 4 === 1 ? 201 : 200 }));
+    t.teardown(receiver.close);
+    const n = 24;
+    const made = await ctx.outbox.enqueueMany(Array.from({ length: n }, (_, i) => ({ url: receiver.url, body: { i }, orderingKey: `lane-${i % 3}` })));
+    const ids = made.map((d) => d.id);
+    await until('all delivered', async () => Number(((await db('swb_outbox').whereIn('id', ids).where('status', 'delivered').count({ n: '*' })) as Array<{ n: number | string }>)[0].n) === n);
+    t.equal(receiver.received.length, n, 'each delivered once: no outcome was undone and attempted again');
+    const order = receiver.received.map((r) => (JSON.parse(String(r.body)) as { i: number }).i);
+    for (let lane = 0; lane < 3; lane++) {
+      const sent = order.filter((i) => i % 3 === lane);
+      t.same(sent, [...sent].sort((a, b) => a - b), `lane ${lane} in order`);
+    }
+    const logged = await server.kernel.outbox.attemptLog.forDeliveries(ids);
+    made.forEach((d, i) => t.equal(logged.get(d.id)?.length ?? 0, i % 4 === 1 ? 0 : 1, `delivery ${i}: ${i % 4 === 1 ? 'not logged' : 'logged'}`));
+  });
+
   t.test(`${kind}: attempts go with their delivery; purge takes only old finished ones of the owner asked`, async (t) => {
     const { server, ctx } = await notifierKernel(kind, { maxAttempts: 2, backoffBaseMs: 60_000, backoffMaxMs: 60_000, timeoutMs: 2000 });
     t.teardown(server.close);

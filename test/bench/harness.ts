@@ -125,6 +125,11 @@ export async function load(options: LoadOptions & { duration: number }): Promise
   };
 }
 
+/** BENCH_CPU_PROF=<dir>: each bench server writes a V8 CPU profile there when it stops. */
+function cpuProfileFlags(): string[] {
+  return process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+}
+
 /** The bundle `npm start` runs; the `standalone` bench server is this very file. */
 const BUNDLE = path.resolve(here, '..', '..', 'bundle', 'standalone.mjs');
 
@@ -142,16 +147,14 @@ export function startServer(kind: BenchServerKind, config?: unknown, cwd?: strin
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-config-'));
       const file = path.join(dir, 'switchboard.json');
       fs.writeFileSync(file, JSON.stringify({ ...(config as object), server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } }));
-      // BENCH_CPU_PROF=<dir>: each standalone server writes a V8 CPU profile there when it stops.
-      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
-      child = spawn(process.execPath, [...profile, BUNDLE], {
+      child = spawn(process.execPath, [...cpuProfileFlags(), BUNDLE], {
         cwd: cwd ?? process.cwd(),
         env: { ...process.env, SWITCHBOARD_CONFIG: file },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     } else {
-      child = spawn(process.execPath, [path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
+      child = spawn(process.execPath, [...cpuProfileFlags(), path.join(here, 'server.js'), kind, JSON.stringify(config ?? {})], {
         cwd: cwd ?? process.cwd(),
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -36,9 +36,13 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  // Smaller source parses faster at every start; names are kept for stack traces and DI errors.
-  minify: true,
-  keepNames: true,
+  // Whitespace and syntax are minified; identifiers are not. With identifiers minified, keeping
+  // function and class names (for stack traces and DI errors) took esbuild's `keepNames`, which
+  // renames each of ~5,400 functions and classes again at every start: measured, a start took
+  // 30-50 ms longer that way (about 8 %) than with the names simply left as they are, although
+  // the file is 0.6 MB smaller (1.6 MB against 2.2 MB).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   plugins: [knexDialectsOutside],
   // The SQLite driver is native; iconv-lite and mime-db are mostly data, which loads faster from

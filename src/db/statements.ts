@@ -105,3 +105,35 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
     await client.releaseConnection(conn);
   }
 }
+
+/**
+ * The multi-row `INSERT … VALUES` statements of one table and column list, with positional
+ * `?` bindings row after row. A hot write path inserts batches of varying size, and the text
+ * depends only on the number of rows, so each size is built once and kept (callers bound
+ * their batch sizes, which bounds what is kept).
+ */
+export class ValuesInsert {
+  private readonly bySize = new Map<number, string>();
+
+  /**
+   * @param table - the table
+   * @param columns - the columns, in the order of each row's bindings
+   * @param suffix - text after the rows (e.g. ` RETURNING id`)
+   */
+  constructor(
+    private readonly table: string,
+    private readonly columns: readonly string[],
+    private readonly suffix = '',
+  ) {}
+
+  /** The statement that inserts `rows` rows. */
+  sql(rows: number): string {
+    let sql = this.bySize.get(rows);
+    if (sql === undefined) {
+      const row = `(${this.columns.map(() => '?').join(', ')})`;
+      sql = `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}${this.suffix}`;
+      this.bySize.set(rows, sql);
+    }
+    return sql;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/dialect.js';
-import { knexStatements, type SqlStatements, type SqlTransaction } from '../db/statements.js';
+import { knexStatements, ValuesInsert, type SqlStatements, type SqlTransaction } from '../db/statements.js';
 import type { AttemptOutcome } from './outbox.js';
 
 /** How many attempts are kept per delivery (the newest ones). */
@@ -98,7 +98,7 @@ function idsToTrim(outcomes: readonly AttemptOutcome[]): number[] {
 export class AttemptLog {
   private readonly table: string;
   private readonly statements: SqlStatements;
-  private readonly inserts = new Map<number, string>();
+  private readonly insert: ValuesInsert;
 
   /**
    * @param knex - the shared database
@@ -109,6 +109,7 @@ export class AttemptLog {
     tablePrefix: string,
   ) {
     this.table = `${tablePrefix}outbox_attempts`;
+    this.insert = new ValuesInsert(this.table, INSERT_COLUMNS);
     this.statements = knexStatements(knex, dialectOf(knex));
   }
 
@@ -131,7 +132,7 @@ export class AttemptLog {
   async recordMany(outcomes: readonly AttemptOutcome[], instance: string, db: Knex | SqlStatements = this.statements): Promise<void> {
     if (outcomes.length === 0) return;
     const statements = 'rows' in db ? db : knexStatements(db, dialectOf(db));
-    await statements.rows(this.insertStatement(outcomes.length), insertBindings(outcomes, instance));
+    await statements.rows(this.insert.sql(outcomes.length), insertBindings(outcomes, instance));
     await this.trim(idsToTrim(outcomes), ATTEMPTS_KEPT, db);
   }
 
@@ -148,18 +149,7 @@ export class AttemptLog {
       await trx.savepoint((savepoint) => this.recordMany(outcomes, instance, savepoint));
       return;
     }
-    await trx.alone(this.insertStatement(outcomes.length), insertBindings(outcomes, instance));
-  }
-
-  /** The insert of `count` attempts, built once per count (a batch holds at most a few hundred). */
-  private insertStatement(count: number): string {
-    let sql = this.inserts.get(count);
-    if (sql === undefined) {
-      const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-      sql = `INSERT INTO ${this.table} (${INSERT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')}`;
-      this.inserts.set(count, sql);
-    }
-    return sql;
+    await trx.alone(this.insert.sql(outcomes.length), insertBindings(outcomes, instance));
   }
 
   /**

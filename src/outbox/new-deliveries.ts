@@ -5,7 +5,7 @@
  * once per size and kept: enqueueing is on the path of every request that causes a webhook.
  */
 import crypto from 'node:crypto';
-import type { SqlStatements } from '../db/statements.js';
+import { ValuesInsert, type SqlStatements } from '../db/statements.js';
 
 /** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
 export type SuccessRule = 'any-2xx' | readonly number[];
@@ -107,19 +107,13 @@ export function lowerKeys(headers: Record<string, string>): Record<string, strin
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
 }
 
-/** Insert statements of `table`, by number of rows. */
-const insertSql = new Map<string, string>();
+/** The insert statements of each outbox table (one per kernel table prefix: a handful). */
+const inserts = new Map<string, ValuesInsert>();
 
 function insertStatement(table: string, count: number): string {
-  const key = `${table}\n${count}`;
-  let sql = insertSql.get(key);
-  if (sql === undefined) {
-    const row = `(${COLUMNS.map(() => '?').join(', ')})`;
-    sql = `INSERT INTO ${table} (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')} RETURNING id, delivery_id`;
-    // Sizes are at most INSERT_CHUNK per table; a handful of tables: the map stays small.
-    insertSql.set(key, sql);
-  }
-  return sql;
+  let insert = inserts.get(table);
+  if (insert === undefined) inserts.set(table, (insert = new ValuesInsert(table, COLUMNS, ' RETURNING id, delivery_id')));
+  return insert.sql(count);
 }
 
 /**

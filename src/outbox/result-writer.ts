@@ -3,8 +3,8 @@
  * together: every outcome that arrives while a write is in flight (or within the same turn
  * of the event loop as the first) goes into the next transaction, which for each of them
  * records the outcome on its row (only while this instance still holds the claim), logs the
- * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn), and gives every lane
- * whose head finished its next delivery as the new head. One transaction per batch instead
+ * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn), and
+ * gives every lane whose head finished its next delivery as the new head. One transaction per batch instead
  * of one per delivery: on SQLite a commit and its statements are the cost of a delivery,
  * on PostgreSQL the round trips are.
  *

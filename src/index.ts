@@ -41,6 +41,7 @@ export { httpBasic, parseBasicAuth, type HttpBasicOptions, type BasicCredentials
 export { bearerToken, parseBearer, type BearerTokenOptions } from './http/auth/bearer.js';
 export { hostIdentity, type HostIdentityOptions } from './http/auth/host-identity.js';
 export { PasswordVerifier, VerifierBusyError, isVerifierBusy, type PasswordVerifierOptions } from './http/auth/password-verifier.js';
+export { andThen, isPromiseLike, type MaybePromise } from './http/maybe-promise.js';
 export { validationError, compilePart, type PartValidator, type PartValidation } from './http/validation.js';
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, jsonDepthExceeds } from './http/body.js';
 export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';

@@ -3,7 +3,7 @@
  * to plugins through the kernel's identity resolver.
  */
 import type { Request } from 'express';
-import { parseBasicAuth, PasswordVerifier, type IdentityResolver, type PasswordVerifierOptions, type Principal } from '../../src/index.js';
+import { andThen, parseBasicAuth, PasswordVerifier, type IdentityResolver, type PasswordVerifierOptions, type Principal } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 
 /**
@@ -17,12 +17,13 @@ export function usersIdentity(users: StandaloneConfig['users'], verifier: Passwo
   const passwords = verifier instanceof PasswordVerifier ? verifier : new PasswordVerifier(verifier);
   // Check unknown users against a real stored value too, so that timing does not reveal who exists.
   const dummy = users[0]?.password ?? 'no-user';
-  return async (req: Request): Promise<Principal | null> => {
+  // At once (no promise) when the password was checked a moment ago: see PasswordVerifier.verify.
+  return (req: Request): Principal | null | Promise<Principal | null> => {
     const creds = parseBasicAuth(req.headers.authorization);
     if (!creds) return null;
     const user = byId.get(creds.user);
-    const ok = await passwords.verify(creds.user, creds.password, user?.password ?? dummy);
-    if (!user || !ok) return null;
-    return { id: user.id, displayName: user.displayName ?? user.id, admin: user.admin, kind: 'user' };
+    return andThen(passwords.verify(creds.user, creds.password, user?.password ?? dummy), (ok) =>
+      user && ok ? { id: user.id, displayName: user.displayName ?? user.id, admin: user.admin, kind: 'user' } : null,
+    );
   };
 }

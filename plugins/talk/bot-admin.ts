@@ -252,8 +252,10 @@ export class BotAdmin {
   /**
    * `GET bot/{token}` in one query: 404 when the conversation does not exist or the caller
    * is not in it, 403 when the caller does not moderate it, else the bots moderators see.
+   * A cached answer is returned as it is, not as a promise, so that the request stays
+   * synchronous.
    */
-  async listForModerator(token: string, actor: { type: string; id: string }): Promise<TalkBot[]> {
+  listForModerator(token: string, actor: { type: string; id: string }): TalkBot[] | Promise<TalkBot[]> {
     const read = () =>
       // Concurrent reads for the same caller share one query.
       this.cache.singleFlight(token, actor.type, actor.id, async () => {

@@ -14,6 +14,7 @@
  */
 import type { Request, Response } from 'express';
 import {
+  andThen,
   HttpError,
   HttpErrorCodes,
   applyErrorHeaders,
@@ -135,10 +136,11 @@ export function userAuth(options: { admin?: boolean } = {}): AuthStrategy {
   return {
     name: inner.name,
     securityScheme: inner.securityScheme,
-    async authenticate(req, ctx): Promise<Principal> {
-      const principal = await inner.authenticate(req, ctx);
-      if (!passesOcsCsrfCheck(req)) throw csrfError();
-      return principal;
+    authenticate(req, ctx): Principal | Promise<Principal> {
+      return andThen(inner.authenticate(req, ctx), (principal) => {
+        if (!passesOcsCsrfCheck(req)) throw csrfError();
+        return principal;
+      });
     },
   };
 }

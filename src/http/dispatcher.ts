@@ -19,6 +19,7 @@ import type { Responder } from './responder.js';
 import type { AnyRouteDefinition, HttpMethod, RouteRegistrar } from './route.js';
 import { RefusalLog } from './refusal-log.js';
 import { readInput } from './request-input.js';
+import { isPromiseLike } from './maybe-promise.js';
 import { RouteIndex } from './route-index.js';
 import { contextWithSpan, endRequestSpan, startRequestSpan } from '../observability/request-span.js';
 
@@ -204,9 +205,10 @@ export class Dispatcher {
   }
 
   /**
-   * Serves a matched route. Routes without hooks, body or auth run synchronously up to the
-   * handler, and a synchronous handler's answer is written in the same tick: no promise is
-   * created on the hot path unless something in it is asynchronous.
+   * Serves a matched route. Routes without a body run synchronously up to the handler while
+   * their hooks and auth strategies answer at once, and a synchronous handler's answer is
+   * written in the same tick: no promise is created on the hot path unless something in it
+   * is asynchronous.
    */
   private serve(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response): void {
     // A request is in flight until its handler has finished AND its response has closed
@@ -243,10 +245,15 @@ export class Dispatcher {
         if (isPromiseLike(waiting)) async = this.serveAsync(route, rawParams, req, res, waiting, i + 1);
         else if (res.headersSent || res.writableEnded) return;
       }
-      if (!async && (route.parsers.length > 0 || route.auth.length > 0)) async = this.serveAsync(route, rawParams, req, res, undefined, hooks.length);
+      if (!async && route.parsers.length > 0) async = this.serveAsync(route, rawParams, req, res, undefined, hooks.length);
       if (async) return;
       if (!this.isOpen()) return this.fail(route.responder, req, res, unavailable());
-      const result = this.runHandler(route, rawParams, req, res, undefined);
+      // Strategies that answer at once (a key checked against keys in memory) keep the
+      // request synchronous too; the first that returns a promise is waited for.
+      const principal = route.auth.length > 0 ? this.authenticate(route, req, 0, undefined) : undefined;
+      const result = isPromiseLike(principal)
+        ? Promise.resolve(principal).then((p) => this.runHandler(route, rawParams, req, res, p))
+        : this.runHandler(route, rawParams, req, res, principal);
       if (isPromiseLike(result)) {
         async = Promise.resolve(result).then(
           (value) => this.write(route, req, res, value),
@@ -281,9 +288,9 @@ export class Dispatcher {
       if (res.headersSent || res.writableEnded) return;
       if (!this.isOpen()) return this.fail(responder, req, res, unavailable());
       let principal: Principal | undefined;
-      if (!route.authNeedsBody && route.auth.length > 0) principal = await this.authenticate(route, req);
+      if (!route.authNeedsBody && route.auth.length > 0) principal = await this.authenticate(route, req, 0, undefined);
       if (route.parsers.length > 0) await parseBody(route.parsers, req, res);
-      if (route.authNeedsBody) principal = await this.authenticate(route, req);
+      if (route.authNeedsBody) principal = await this.authenticate(route, req, 0, undefined);
       this.write(route, req, res, await this.runHandler(route, rawParams, req, res, principal));
     } catch (err) {
       this.handleError(plugin, responder, req, res, err);
@@ -313,15 +320,23 @@ export class Dispatcher {
     }
   }
 
-  /** Runs the route's strategies (the first that accepts wins); a refusal is logged, without credentials. */
-  private async authenticate(route: CompiledRoute, req: Request): Promise<Principal> {
-    let first: unknown;
-    for (const strategy of route.auth) {
+  /**
+   * Runs the route's strategies from the one at `from` (the first that accepts wins; `first`
+   * is the first refusal so far). While the strategies answer at once, so does this: the
+   * principal, or the refusal thrown; once one returns a promise, the rest run after it.
+   * A refusal is logged, without credentials.
+   */
+  private authenticate(route: CompiledRoute, req: Request, from: number, first: unknown): Principal | Promise<Principal> {
+    for (let i = from; i < route.auth.length; i++) {
+      let answer: Principal | Promise<Principal>;
       try {
-        return await strategy.authenticate(req, this.authContext);
+        answer = route.auth[i].authenticate(req, this.authContext);
       } catch (err) {
         first ??= err;
+        continue;
       }
+      if (isPromiseLike(answer)) return Promise.resolve(answer).catch((err: unknown) => this.authenticate(route, req, i + 1, first ?? err));
+      return answer;
     }
     this.refusals.note(route.plugin.logger, req, first, route.plugin.id);
     throw first;
@@ -354,10 +369,6 @@ export class Dispatcher {
       else res.status(500).type('text/plain; charset=utf-8').end('Internal Server Error');
     }
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function unavailable(): HttpError {

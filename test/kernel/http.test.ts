@@ -212,6 +212,55 @@ t.test('auth strategies refuse in the family style and pass the principal', asyn
   t.equal((await get('/admin', { 'x-user': 'root' })).status, 200);
 });
 
+t.test('strategies that answer at once keep the request synchronous; a promise anywhere is waited for', async (t) => {
+  const marks: string[] = [];
+  const seen = (name: string) => ({ principal }: { principal?: { id: string } }) => {
+    marks.push(`${name} handler`);
+    return { id: principal?.id };
+  };
+  const refuse = () => new HttpError(401, 'Unauthorized');
+  const p = definePlugin({
+    id: 'sync',
+    version: '1',
+    init(ctx) {
+      ctx.routes.defaults({ responder: jsonResponder() });
+      // A task queued before auth runs after a handler reached synchronously, before one reached through a promise.
+      ctx.routes.onRequest(() => queueMicrotask(() => marks.push('microtask')));
+      const key = (k: string) => (k === 'k1' ? { id: 'now' } : null);
+      ctx.routes.add({ method: 'GET', path: '/now', auth: apiKeyQuery({ verify: key }), handler: seen('now') });
+      ctx.routes.add({ method: 'GET', path: '/later', auth: apiKeyQuery({ verify: async (k) => key(k) }), handler: seen('later') });
+      ctx.routes.add({
+        method: 'GET',
+        path: '/async-then-sync',
+        auth: [staticToken({ tokens: async () => ['t1'], fail: refuse }), apiKeyQuery({ verify: key })],
+        handler: seen('async-then-sync'),
+      });
+      ctx.routes.add({
+        method: 'GET',
+        path: '/sync-then-async',
+        auth: [staticToken({ tokens: ['t1'], fail: refuse }), apiKeyQuery({ verify: async (k) => (k === 'k2' ? { id: 'second' } : null) })],
+        handler: seen('sync-then-async'),
+      });
+    },
+  });
+  const sb = await startTestKernel({ plugins: [p] });
+  t.teardown(sb.close);
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    marks.length = 0;
+    const res = await sb.fetch(path, { headers });
+    return { status: res.status, body: res.status === 200 ? await res.json() : undefined, marks: [...marks] };
+  };
+  t.same(await get('/now?apikey=k1'), { status: 200, body: { id: 'now' }, marks: ['now handler', 'microtask'] }, 'a key known at once: the handler runs in the same tick');
+  t.same(await get('/later?apikey=k1'), { status: 200, body: { id: 'now' }, marks: ['microtask', 'later handler'] }, 'an asynchronous verify is waited for');
+  t.same((await get('/now?apikey=nope')).status, 401, 'a refusal thrown at once is rendered');
+  t.same((await get('/later?apikey=nope')).status, 401, 'a refusal after a promise is rendered');
+  t.same(await get('/async-then-sync?apikey=k1', { authorization: 'wrong' }), { status: 200, body: { id: 'now' }, marks: ['microtask', 'async-then-sync handler'] }, 'after an asynchronous refusal the next strategy runs');
+  t.same((await get('/async-then-sync', { authorization: 't1' })).body, { id: 'token' }, 'the asynchronous strategy accepts');
+  t.same(await get('/sync-then-async?apikey=k2'), { status: 200, body: { id: 'second' }, marks: ['microtask', 'sync-then-async handler'] }, 'after a refusal at once, an asynchronous strategy is waited for');
+  t.same(await get('/sync-then-async', { authorization: 't1' }), { status: 200, body: { id: 'token' }, marks: ['sync-then-async handler', 'microtask'] }, 'the first strategy accepting at once');
+  t.equal((await get('/sync-then-async?apikey=nope')).status, 401, 'every strategy refusing');
+});
+
 t.test('request hooks see every matching request first (CORS preflight style)', async (t) => {
   const p = definePlugin({
     id: 'cors',

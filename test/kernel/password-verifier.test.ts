@@ -48,11 +48,11 @@ t.test('scrypt runs off the event loop: timers fire while a check runs', async (
 
 t.test('past maxInFlight a different check is refused at once; the same credentials share one check', async (t) => {
   const verifier = new PasswordVerifier({ maxInFlight: 1 });
-  const first = verifier.verify('alice', 'wrong 1', STORED);
+  const first = Promise.resolve(verifier.verify('alice', 'wrong 1', STORED));
   t.equal(verifier.inFlight, 1);
   const order: string[] = [];
   void first.then(() => order.push('first'));
-  const second = verifier.verify('alice', 'wrong 2', STORED);
+  const second = Promise.resolve(verifier.verify('alice', 'wrong 2', STORED));
   const err = await second.then(() => undefined, (e: unknown) => e);
   order.push('second refused');
   t.same(order, ['second refused'], 'refused without waiting for the running check');
@@ -70,8 +70,8 @@ t.test('past maxInFlight a different check is refused at once; the same credenti
 t.test('plain stored values are compared at once, never counted against the bound', async (t) => {
   const verifier = new PasswordVerifier({ maxInFlight: 1 });
   const running = verifier.verify('alice', 'wrong', STORED);
-  t.equal(await verifier.verify('bob', 'plain-pw', 'plain-pw'), true);
-  t.equal(await verifier.verify('bob', 'plain-px', 'plain-pw'), false);
+  t.equal(verifier.verify('bob', 'plain-pw', 'plain-pw'), true, 'answered at once (not a promise)');
+  t.equal(verifier.verify('bob', 'plain-px', 'plain-pw'), false);
   t.equal(verifier.rememberedCount, 0);
   await running;
 });
@@ -87,13 +87,13 @@ t.test('a success is remembered for rememberMs under an HMAC key; failures are n
   t.notOk(keys.some((k) => k.includes('correct') || k.includes('alice')), 'keyed by a hash, not by the credentials');
   // While a (slow) check of other credentials holds the only slot, the remembered client passes.
   const blocking = verifier.verify('mallory', 'guess', STORED);
-  t.equal(await verifier.verify('alice', 'correct horse', STORED), true, 'remembered: no scrypt, no slot');
-  await t.rejects(verifier.verify('alice', 'correct horsf', STORED), VerifierBusyError, 'other credentials still need a slot');
-  t.equal(await verifier.verify('bob', 'correct horse', STORED).catch(() => 'busy'), 'busy', 'remembered for that user only');
+  t.equal(verifier.verify('alice', 'correct horse', STORED), true, 'remembered: no scrypt, no slot, answered at once (not a promise)');
+  await t.rejects(Promise.resolve(verifier.verify('alice', 'correct horsf', STORED)), VerifierBusyError, 'other credentials still need a slot');
+  t.equal(await Promise.resolve(verifier.verify('bob', 'correct horse', STORED)).catch(() => 'busy'), 'busy', 'remembered for that user only');
   await blocking;
   now += 60_001;
   const blocking2 = verifier.verify('mallory', 'guess', STORED);
-  await t.rejects(verifier.verify('alice', 'correct horse', STORED), VerifierBusyError, 'forgotten after rememberMs');
+  await t.rejects(Promise.resolve(verifier.verify('alice', 'correct horse', STORED)), VerifierBusyError, 'forgotten after rememberMs');
   await blocking2;
   t.equal(await verifier.verify('alice', 'correct horse', STORED), true);
   verifier.forget();

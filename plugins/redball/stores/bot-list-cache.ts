@@ -22,6 +22,11 @@ interface ListEntry {
   body?: RawJson;
 }
 
+/** The text of a version of the list, serialized the first time it is asked for. */
+function textOf(entry: ListEntry): RawJson {
+  return (entry.body ??= new RawJson(serializeList({ bots: entry.bots })));
+}
+
 /** The cached bot list of one plugin instance (a {@link ChangeTrackedCache} of one entry). */
 export class BotListCache {
   private readonly cache: ChangeTrackedCache<'list', ListEntry>;
@@ -60,9 +65,10 @@ export class BotListCache {
    * The list endpoint's response, `{"bots": [...]}`, serialized once per version of the list
    * (the list is ~18 kB for 50 bots; serializing it was a third of each request's work).
    */
-  async body(load: () => Promise<BotView[]>): Promise<RawJson> {
-    const entry = await this.entry(load);
-    return (entry.body ??= new RawJson(serializeList({ bots: entry.bots })));
+  body(load: () => Promise<BotView[]>): RawJson | Promise<RawJson> {
+    // The kept list answers at once, not as a promise: the request stays synchronous.
+    const kept = this.cache.peek('list');
+    return kept ? textOf(kept) : this.entry(load).then(textOf);
   }
 
   private entry(load: () => Promise<BotView[]>): Promise<ListEntry> {

@@ -102,8 +102,8 @@ export class BotStore {
     return rows.map((r) => this.toView(r));
   };
 
-  /** The list endpoint's response body, `{"bots": [...]}`, serialized once while nothing changes. */
-  listBody(): Promise<RawJson> {
+  /** The list endpoint's response body, `{"bots": [...]}`, serialized once while nothing changes (at once, not a promise, while it is kept). */
+  listBody(): RawJson | Promise<RawJson> {
     return this.cache.body(this.loadAll);
   }
 

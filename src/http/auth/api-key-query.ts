@@ -2,6 +2,7 @@
 import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
 import type { AuthStrategy, Principal } from './strategy.js';
+import { andThen } from '../maybe-promise.js';
 
 /** Options of {@link apiKeyQuery}. */
 export interface ApiKeyQueryOptions {
@@ -23,15 +24,17 @@ export function apiKeyQuery(options: ApiKeyQueryOptions): AuthStrategy {
     name: 'apikey',
     securityScheme: { type: 'apiKey', in: 'query', name: param },
     needsBody: options.fromBody === true,
-    async authenticate(req) {
+    authenticate(req) {
       let key: unknown = (req.query as Record<string, unknown>)[param];
       if (key === undefined && options.fromBody && req.body && typeof req.body === 'object') {
         key = (req.body as Record<string, unknown>)[param];
       }
       if (typeof key !== 'string' || key === '') throw fail(req);
-      const principal = await options.verify(key, req);
-      if (!principal) throw fail(req);
-      return principal;
+      // At once when `verify` answers at once (see AuthStrategy.authenticate).
+      return andThen(options.verify(key, req), (principal) => {
+        if (!principal) throw fail(req);
+        return principal;
+      });
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
 import { isVerifierBusy } from './password-verifier.js';
 import type { AuthStrategy, Principal } from './strategy.js';
+import { isPromiseLike, type MaybePromise } from '../maybe-promise.js';
 
 /** Options of {@link httpBasic}. */
 export interface HttpBasicOptions {
@@ -45,18 +46,25 @@ export function httpBasic(options: HttpBasicOptions): AuthStrategy {
   return {
     name: 'basic',
     securityScheme: { type: 'http', scheme: 'basic' },
-    async authenticate(req) {
+    authenticate(req) {
       const creds = parseBasicAuth(req.headers.authorization);
       if (!creds) throw fail(req);
-      let principal: Principal | null;
-      try {
-        principal = await options.verify(creds.user, creds.password, req);
-      } catch (err) {
+      const refused = (err: unknown): never => {
         if (isVerifierBusy(err) && options.busy) throw options.busy(req);
         throw err;
+      };
+      const accepted = (principal: Principal | null): Principal => {
+        if (!principal) throw fail(req);
+        return principal;
+      };
+      // At once when `verify` answers at once (a password checked before, say).
+      let answer: MaybePromise<Principal | null>;
+      try {
+        answer = options.verify(creds.user, creds.password, req);
+      } catch (err) {
+        return refused(err);
       }
-      if (!principal) throw fail(req);
-      return principal;
+      return isPromiseLike(answer) ? Promise.resolve(answer).then(accepted, refused) : accepted(answer);
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
 import type { AuthStrategy, Principal } from './strategy.js';
+import { andThen } from '../maybe-promise.js';
 
 /** Options of {@link bearerToken}. */
 export interface BearerTokenOptions {
@@ -31,13 +32,14 @@ export function bearerToken(options: BearerTokenOptions): AuthStrategy {
     name: 'bearer',
     securityScheme: { type: 'http', scheme: 'bearer' },
     scopes: required,
-    async authenticate(req) {
+    authenticate(req) {
       const token = parseBearer(req.headers.authorization);
       if (!token) throw fail(req);
-      const principal = await options.verify(token, req);
-      if (!principal) throw fail(req);
-      if (required.length > 0 && !required.some((s) => principal.scopes?.includes(s))) throw insufficient(req);
-      return principal;
+      return andThen(options.verify(token, req), (principal) => {
+        if (!principal) throw fail(req);
+        if (required.length > 0 && !required.some((s) => principal.scopes?.includes(s))) throw insufficient(req);
+        return principal;
+      });
     },
   };
 }

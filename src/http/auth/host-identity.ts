@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
 import { isVerifierBusy } from './password-verifier.js';
 import type { AuthStrategy, Principal } from './strategy.js';
+import { isPromiseLike, type MaybePromise } from '../maybe-promise.js';
 
 /** Options of {@link hostIdentity}. */
 export interface HostIdentityOptions {
@@ -26,17 +27,24 @@ export function hostIdentity(options: HostIdentityOptions = {}): AuthStrategy {
   return {
     name: 'identity',
     securityScheme: { type: 'http', scheme: 'basic', description: 'The host application\'s identity (HTTP Basic in the standalone server).' },
-    async authenticate(req, ctx) {
-      let principal: Principal | null | undefined;
-      try {
-        principal = ctx.identity ? await ctx.identity(req) : undefined;
-      } catch (err) {
+    authenticate(req, ctx) {
+      const refused = (err: unknown): never => {
         if (isVerifierBusy(err) && options.busy) throw options.busy(req);
         throw err;
+      };
+      const accepted = (principal: Principal | null | undefined): Principal => {
+        if (!principal) throw fail(req);
+        if (options.admin && !principal.admin) throw forbidden(req);
+        return principal;
+      };
+      // At once when the resolver answers at once.
+      let answer: MaybePromise<Principal | null | undefined>;
+      try {
+        answer = ctx.identity ? ctx.identity(req) : undefined;
+      } catch (err) {
+        return refused(err);
       }
-      if (!principal) throw fail(req);
-      if (options.admin && !principal.admin) throw forbidden(req);
-      return principal;
+      return isPromiseLike(answer) ? Promise.resolve(answer).then(accepted, refused) : accepted(answer);
     },
   };
 }

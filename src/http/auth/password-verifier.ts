@@ -76,10 +76,13 @@ export class PasswordVerifier {
   /**
    * True when `password` matches `stored` for `user`. A remembered success answers at once,
    * a check of the same credentials already running is shared; otherwise scrypt runs off
-   * the event loop. Throws {@link VerifierBusyError} at once when
+   * the event loop. Rejects with {@link VerifierBusyError} at once when
    * {@link PasswordVerifierOptions.maxInFlight} verifications are already running.
+   *
+   * A plain stored value and a remembered success answer with the boolean itself, not a
+   * promise, so that a request whose credentials were checked before stays synchronous.
    */
-  async verify(user: string, password: string, stored: string): Promise<boolean> {
+  verify(user: string, password: string, stored: string): boolean | Promise<boolean> {
     // A plain password from a hand-written config costs nothing to check: no bound, no memory.
     if (!isPasswordHash(stored)) return safeEqual(password, stored);
     const id = this.entryKey(user, password, stored);
@@ -91,17 +94,15 @@ export class PasswordVerifier {
     // Requests with the same credentials at the same time (a client's burst) share one check.
     const shared = this.pending.get(id);
     if (shared) return shared;
-    if (this.pending.size >= this.maxInFlight) throw new VerifierBusyError();
-    const check = verifyPasswordAsync(password, stored).then((ok) => {
-      if (ok) this.remember(id);
-      return ok;
-    });
+    if (this.pending.size >= this.maxInFlight) return Promise.reject(new VerifierBusyError());
+    const check = verifyPasswordAsync(password, stored)
+      .then((ok) => {
+        if (ok) this.remember(id);
+        return ok;
+      })
+      .finally(() => this.pending.delete(id));
     this.pending.set(id, check);
-    try {
-      return await check;
-    } finally {
-      this.pending.delete(id);
-    }
+    return check;
   }
 
   /** Forgets every remembered success (e.g. after the users changed). */

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
 import { safeEqual } from '../../secrets.js';
 import type { AuthStrategy, Principal } from './strategy.js';
+import { andThen } from '../maybe-promise.js';
 
 /** Options of {@link staticToken}. */
 export interface StaticTokenOptions {
@@ -31,18 +32,19 @@ export function staticToken(options: StaticTokenOptions): AuthStrategy {
     securityScheme: options.scheme?.toLowerCase() === 'bearer'
       ? { type: 'http', scheme: 'bearer' }
       : { type: 'apiKey', in: 'header', name: header },
-    async authenticate(req) {
+    authenticate(req) {
       const value = req.headers[header];
       if (typeof value !== 'string') throw fail(req);
-      const tokens = typeof options.tokens === 'function' ? await options.tokens() : options.tokens;
-      let ok = false;
-      for (const token of tokens) {
-        const expected = options.scheme ? `${options.scheme} ${token}` : token;
-        // Check every token so the time taken does not reveal which one matched.
-        if (safeEqual(value, expected)) ok = true;
-      }
-      if (!ok) throw fail(req);
-      return principal;
+      return andThen(typeof options.tokens === 'function' ? options.tokens() : options.tokens, (tokens) => {
+        let ok = false;
+        for (const token of tokens) {
+          const expected = options.scheme ? `${options.scheme} ${token}` : token;
+          // Check every token so the time taken does not reveal which one matched.
+          if (safeEqual(value, expected)) ok = true;
+        }
+        if (!ok) throw fail(req);
+        return principal;
+      });
     },
   };
 }

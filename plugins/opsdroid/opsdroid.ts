@@ -502,7 +502,7 @@ export class Opsdroid implements ResponseSink {
     this.parsedCounter.inc();
     const ran: string[] = [];
     if (message) {
-      const tasks: Promise<void>[] = [];
+      const always: Promise<void>[] = [];
       const candidates: Array<{ score: number; skill: Skill; entry: ModuleEntry; matcher: RegexMatcher; matches: RegExpExecArray[] }> = [];
       const regexOn = this.isParserEnabled('regex');
       for (const entry of this.entries.skills.values()) {
@@ -510,7 +510,7 @@ export class Opsdroid implements ResponseSink {
         const skill = this.options.skills.get(entry.name)!;
         for (const matcher of skill.matchers) {
           if (matcher.kind === 'always') {
-            tasks.push(this.runSkill(skill, entry, matcher.handler, message));
+            always.push(this.runSkill(skill, entry, matcher.handler, message));
           } else if (matcher.kind === 'regex' && regexOn) {
             const matches = matcher.regex.exec(message.text);
             if (matches) candidates.push({ score: matcher.regex.score, skill, entry, matcher, matches });
@@ -526,9 +526,13 @@ export class Opsdroid implements ResponseSink {
           for (const [group, value] of Object.entries(m.groups ?? {})) message.updateEntity(group, value, null, true);
         }
         ran.push(best.skill.name);
-        tasks.push(this.runSkill(best.skill, best.entry, best.matcher.handler, message));
       }
-      await Promise.all(tasks);
+      // The skills that see every message (`seen` remembering who spoke) finish before the
+      // matched skill answers, so a client that waits for the answer and then asks about it
+      // ("when did you last see alice?") finds the message recorded. opsdroid runs both at
+      // once, and the answer could overtake the record (docs/compat/opsdroid.md).
+      await Promise.all(always);
+      if (best) await this.runSkill(best.skill, best.entry, best.matcher.handler, message);
     }
     this.ctx.events.emit('opsdroid.parsed', {
       instanceId: this.ctx.instanceId,

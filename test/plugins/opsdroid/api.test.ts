@@ -14,6 +14,7 @@ import {
   DANCE_MOVES,
   LOUD_NOISES,
   ManualClock,
+  matchAlways,
   matchCrontab,
   matchRegex,
   matchWebhook,
@@ -34,9 +35,10 @@ const SOCKET_TOKEN_NOT_USED = 'never-shown-socket-token';
 const SECRETS = [CC_TOKEN, WEBHOOK_TOKEN, SKILL_SECRET, SKILL_PASSWORD, SOCKET_TOKEN_NOT_USED];
 const GREETING = /^(Hi|Hello|Hey)$/;
 
-/** A host skill with webhooks, a crontab and a regex, and a record of its cron runs. */
+/** A host skill with webhooks, a crontab, a regex and a slow always-matcher, and a record of its cron runs and of what it noted. */
 function opsSkill() {
   const ticks: string[] = [];
+  const noted: string[] = [];
   const skill = defineSkill({
     name: 'ops',
     config: Type.Object({ 'api-key': Type.Optional(Type.String()), password: Type.Optional(Type.String()), greeting: Type.Optional(Type.String()) }),
@@ -54,9 +56,15 @@ function opsSkill() {
         throw new Error('the skill broke');
       }),
       matchRegex('status', (_bot, config, message) => message.respond(`status: ${String(config.greeting ?? 'ok')}`), { matchingCondition: 'fullmatch' }),
+      // Notes what slowpoke says, taking its time (as a database write may).
+      matchAlways(async (_bot, _config, message) => {
+        if (message.user !== 'slowpoke') return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        noted.push(message.text);
+      }),
     ],
   });
-  return { skill, ticks };
+  return { skill, ticks, noted };
 }
 
 function config() {
@@ -94,7 +102,7 @@ for (const kind of databaseKinds()) {
     const db = await createTestDatabase(kind);
     t.teardown(() => db.drop());
     const clock = new ManualClock('2025-01-01T00:00:30Z');
-    const { skill, ticks } = opsSkill();
+    const { skill, ticks, noted } = opsSkill();
     const shell = new ShellIO();
     const plugin = createOpsdroidPlugin({ clock, skills: [skill], connectors: [shellConnector({ input: shell.input, output: shell.output, user: 'tester' })] });
     const sb = await startTestKernel({ database: db.url, plugins: [{ plugin, config: config() }] });
@@ -220,6 +228,8 @@ for (const kind of databaseKinds()) {
 
     await t.test('host skills answer; a skill that fails tells the user', async (t) => {
       t.equal(await chat.ask('status'), 'status: ok', 'a host regex skill with fullmatch answers');
+      t.equal(await chat.ask({ message: 'status', user: 'slowpoke' }), 'status: ok');
+      t.same(noted, ['status'], 'the skills that see every message finished before the answer went out');
       t.equal(await chat.ask('explode'), 'Whoops there has been an error.');
       t.equal(await chat.next(), 'Check the log for details.');
     });

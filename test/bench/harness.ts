@@ -130,8 +130,22 @@ function cpuProfileFlags(): string[] {
   return process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
 }
 
-/** The bundle `npm start` runs; the `standalone` bench server is this very file. */
-const BUNDLE = path.resolve(here, '..', '..', 'bundle', 'standalone.mjs');
+/** The package's root (the harness runs from dist/test/bench/). */
+const ROOT = path.resolve(here, '..', '..', '..');
+
+/**
+ * What `npm start` runs, as node's arguments: package.json's start script (`node`, its
+ * flags, the bundle), with the bundle's path made absolute. The `standalone` bench server
+ * and the startup scenario run exactly this, flags included.
+ */
+export function npmStartArgs(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start runs '${pkg.scripts.start}', not node`);
+  const bundle = args.find((a) => !a.startsWith('-'));
+  if (!bundle || !fs.existsSync(path.join(ROOT, bundle))) throw new Error(`${bundle ?? 'the bundle'} is missing: run npm run build`);
+  return args.map((a) => (a === bundle ? path.join(ROOT, a) : a));
+}
 
 /**
  * Starts a bench server child process and waits until it listens. Every kind but
@@ -143,11 +157,11 @@ export function startServer(kind: BenchServerKind, config?: unknown, cwd?: strin
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     if (kind === 'standalone') {
-      if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
+      const start = npmStartArgs();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-config-'));
       const file = path.join(dir, 'switchboard.json');
       fs.writeFileSync(file, JSON.stringify({ ...(config as object), server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } }));
-      child = spawn(process.execPath, [...cpuProfileFlags(), BUNDLE], {
+      child = spawn(process.execPath, [...cpuProfileFlags(), ...start], {
         cwd: cwd ?? process.cwd(),
         env: { ...process.env, SWITCHBOARD_CONFIG: file },
         stdio: ['ignore', 'pipe', 'inherit'],

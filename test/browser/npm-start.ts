@@ -30,10 +30,12 @@ export async function npmStart(databaseUrl: string, timeoutMs = 60_000): Promise
   const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [command, ...args] = scripts.start!.split(' ');
   if (command !== 'node') throw new Error(`npm start runs '${scripts.start}', not a node command this helper knows`);
-  const bundle = path.join(ROOT, args[0]!);
-  if (!fs.existsSync(bundle)) throw new Error(`${args[0]} is missing: run \`npm run build\` first`);
+  // Node's own flags first, then the bundle.
+  const file = args.find((a) => !a.startsWith('-'))!;
+  const bundle = path.join(ROOT, file);
+  if (!fs.existsSync(bundle)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-npm-start-'));
-  const child = spawn(process.execPath, [bundle, ...args.slice(1)], {
+  const child = spawn(process.execPath, args.map((a) => (a === file ? bundle : a)), {
     cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, SWITCHBOARD_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,10 +5,9 @@
  * database that is already migrated (a restart). Target: ≤ 2× the bare Express app (issue 17).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { atMost, median, type Figure, type Scenario } from '../harness.js';
+import { atMost, median, npmStartArgs, type Figure, type Scenario } from '../harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..', '..');
@@ -39,8 +38,8 @@ export const startupScenario: Scenario = {
   name: 'startup',
   async run(ctx) {
     const runs = ctx.quick ? 3 : 7;
-    const bundle = path.join(root, 'dist', 'bundle', 'standalone.mjs');
-    if (!fs.existsSync(bundle)) throw new Error('dist/bundle/standalone.mjs is missing: run npm run build');
+    // What `npm start` runs: the bundle, with the start script's node flags.
+    const start = npmStartArgs();
     const bare: number[] = [];
     const fresh: number[] = [];
     const restart: number[] = [];
@@ -48,8 +47,8 @@ export const startupScenario: Scenario = {
       bare.push(await timeToListen([path.join(here, '..', 'bare-express.js')], { PORT: '0' }, root));
       const dir = ctx.scratch('startup');
       const env = { PORT: '0', SWITCHBOARD_CONFIG: '', DATABASE_URL: `sqlite:${dir}/db.sqlite`, HOST: '127.0.0.1' };
-      fresh.push(await timeToListen([bundle], env, dir));
-      restart.push(await timeToListen([bundle], env, dir));
+      fresh.push(await timeToListen(start, env, dir));
+      restart.push(await timeToListen(start, env, dir));
     }
     const base = median(bare);
     const figures: Figure[] = [{ scenario: 'startup', name: 'bare Express 5 app', value: base, unit: 'ms' }];

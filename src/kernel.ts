@@ -155,6 +155,7 @@ export class Kernel {
   private readonly abort = new AbortController();
   private current: KernelState = 'created';
   private knexHandle?: Knex;
+  private readsHandle?: Knex;
   private ownsDatabase = false;
   private outboxService?: Outbox;
   private operatorService?: OutboxOperator;
@@ -384,6 +385,7 @@ export class Kernel {
     if (invalid.length > 1) throw new SwitchboardError(ErrorCodes.INVALID_CONFIG, invalid.map((e) => e.message).join('\n'));
     const opened = openDatabase(this.options.database);
     this.knexHandle = opened.knex;
+    this.readsHandle = opened.reads;
     this.ownsDatabase = opened.owned;
     const dialect = dialectOf(opened.knex);
     this.container.registerInstance(Tokens.Database, opened.knex);
@@ -443,6 +445,7 @@ export class Kernel {
       config: record.config,
       container: child,
       db: knex,
+      reads: this.readsHandle ?? knex,
       dialect,
       tablePrefix,
       table: (name) => `${tablePrefix}${name}`,
@@ -528,7 +531,10 @@ export class Kernel {
     await this.hub.closeAll(Math.min(1000, remaining()));
     await this.bridge?.stop();
     this.events.clear();
-    if (this.knexHandle && this.ownsDatabase) await this.knexHandle.destroy();
+    if (this.knexHandle && this.ownsDatabase) {
+      await this.knexHandle.destroy();
+      if (this.readsHandle && this.readsHandle !== this.knexHandle) await this.readsHandle.destroy();
+    }
   }
 
   private async withDeadline(what: string, fn: () => void | Promise<void>, ms: number): Promise<void> {

@@ -44,6 +44,14 @@ export interface PluginContext<Config = unknown> {
   readonly container: DependencyContainer;
   /** The shared Knex handle. Inside a transaction always use the transaction instead. */
   readonly db: Knex;
+  /**
+   * The handle for reads that need no transaction and may run beside writes (a credential
+   * check on every request). On a SQLite file: a read-only connection of its own, which sees
+   * every committed change but never waits for the writing connection (nor sees an open
+   * transaction's changes). Elsewhere (PostgreSQL, in-memory SQLite, a host's own Knex):
+   * the same handle as `db`. Never write through it.
+   */
+  readonly reads: Knex;
   /** Dialect helpers: booleans, dates, JSON, returned ids, constraint errors. */
   readonly dialect: Dialect;
   /** The plugin's table prefix, e.g. `anope_`. */

@@ -49,9 +49,10 @@ export class AccessTokenStore {
   private readonly table: string;
   private readonly lastWritten = new Map<string, number>();
   /**
-   * Token rows by hash. Requests verifying at the same time share one query (a query of
-   * their own on SQLite's single connection queued behind every write); each is answered by
-   * a query that started after it arrived, so a deleted token is refused at once.
+   * Token rows by hash, read through `ctx.reads` (on SQLite its own connection: a check does
+   * not wait behind the chat's writes). Requests verifying at the same time share one query;
+   * each is answered by a query that started after it arrived, so a deleted token is refused
+   * at once.
    */
   private readonly byHash: BatchedLookup<string, Pick<TokenRow, 'id' | 'name' | 'scopes'>>;
 
@@ -60,7 +61,7 @@ export class AccessTokenStore {
     this.table = ctx.table('access_tokens');
     this.byHash = new BatchedLookup({
       load: async (hashes) => {
-        const rows = (await this.ctx.db(this.table).select('id', 'name', 'scopes', 'token_hash').whereIn('token_hash', hashes)) as Array<Pick<TokenRow, 'id' | 'name' | 'scopes' | 'token_hash'>>;
+        const rows = (await this.ctx.reads(this.table).select('id', 'name', 'scopes', 'token_hash').whereIn('token_hash', hashes)) as Array<Pick<TokenRow, 'id' | 'name' | 'scopes' | 'token_hash'>>;
         return new Map(rows.map((r) => [r.token_hash, r]));
       },
     });

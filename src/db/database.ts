@@ -5,6 +5,11 @@
  * several instances behind a load balancer. Either the host hands the kernel a Knex instance
  * it owns (the kernel then never destroys it), or the kernel opens one from a URL or a Knex
  * config and closes it on stop.
+ *
+ * On a SQLite file the kernel also opens a second handle for reads ({@link OpenedDatabase.reads}):
+ * one read-only connection beside the pool's one writing connection. In WAL mode it reads
+ * the last commit while a write transaction is open, so a read that needs no transaction
+ * (a token check on every request) does not wait behind the writes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +28,12 @@ export type DatabaseOption = string | Knex.Config | Knex;
 export interface OpenedDatabase {
   /** The shared Knex handle. */
   knex: Knex;
+  /**
+   * The handle for reads outside transactions. On a SQLite file the kernel opened: a
+   * read-only connection of its own, which sees every committed change (never an open
+   * transaction's) and does not wait for the writing connection. Otherwise `knex` itself.
+   */
+  reads: Knex;
   /** True when the kernel opened it and must destroy it on stop. */
   owned: boolean;
 }
@@ -64,6 +75,26 @@ function sqliteAfterCreate(conn: { run(sql: string, cb: (err: Error | null) => v
     });
   };
   next(0);
+}
+
+/** The pool hook of the read connection: read-only (`query_only`), and the busy timeout for other processes' locks. */
+function sqliteReaderAfterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void): void {
+  conn.run('PRAGMA query_only = ON', (err) => {
+    if (err) return done(err, conn);
+    conn.run(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`, (err2) => done(err2, conn));
+  });
+}
+
+/**
+ * A Knex instance of one read-only connection to the SQLite file of `config`, opened on its
+ * first read; undefined when there is no file of its own to open (`:memory:`, a `file:` URI,
+ * a connection given as a function), whose reads then share the writing connection.
+ */
+function sqliteReader(config: Knex.Config): Knex | undefined {
+  if (config.client !== 'sqlite3' && config.client !== 'sqlite') return undefined;
+  const filename = (config.connection as { filename?: unknown } | undefined)?.filename;
+  if (typeof filename !== 'string' || filename === '' || filename === ':memory:' || filename.startsWith('file:')) return undefined;
+  return knexFactory({ client: config.client, connection: { filename }, useNullAsDefault: true, pool: { min: 0, max: 1, afterCreate: sqliteReaderAfterCreate } });
 }
 
 /** Turns a `sqlite:` or `postgres:` URL into a Knex config. */
@@ -131,12 +162,12 @@ function beginImmediate(knex: Knex): void {
 
 /** Opens the database described by `option`, or adopts the host's Knex instance. */
 export function openDatabase(option: DatabaseOption): OpenedDatabase {
-  if (isKnexInstance(option)) return { knex: option, owned: false };
+  if (isKnexInstance(option)) return { knex: option, reads: option, owned: false };
   const config = typeof option === 'string' ? configFromUrl(option) : option;
   if (!config || typeof config !== 'object' || !config.client) {
     throw new SwitchboardError(ErrorCodes.INVALID_DATABASE, 'Database config needs a client (sqlite3 or pg)');
   }
   const knex = knexFactory(withSqliteSettings(config));
   if (config.client === 'sqlite3' || config.client === 'sqlite') beginImmediate(knex);
-  return { knex, owned: true };
+  return { knex, reads: sqliteReader(config) ?? knex, owned: true };
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import knexFactory from 'knex';
 import { definePlugin, Kernel, dialectOf, type Migration } from '../../src/index.js';
 import { createTestDatabase, databaseKinds, startTestKernel } from '../../src/testing/index.js';
 
@@ -77,6 +78,33 @@ for (const kind of databaseKinds()) {
     }
   });
 
+  t.test(`${kind}: ctx.reads sees every commit, never an open transaction, and does not wait for it`, async (t) => {
+    const sb = await startTestKernel({ database: kind, plugins: [notesPlugin] });
+    t.teardown(sb.close);
+    const ctx = sb.kernel.context('notes');
+    const names = async () => ((await ctx.reads('notes_parent').select('name').orderBy('name')) as Array<{ name: string }>).map((r) => r.name);
+    await ctx.db('notes_parent').insert({ name: 'committed' });
+    t.same(await names(), ['committed'], 'a commit is seen by the next read');
+    if (kind === 'postgres') {
+      t.equal(ctx.reads, ctx.db, 'PostgreSQL reads through the shared pool');
+      return;
+    }
+    t.not(ctx.reads, ctx.db, 'a SQLite file has a read connection of its own');
+    // A read while a write transaction holds the one writing connection: answered at once,
+    // without the uncommitted row (on the writing connection it would wait for the commit).
+    await ctx.db.transaction(async (trx) => {
+      await trx('notes_parent').insert({ name: 'open' });
+      const read = await Promise.race([names(), new Promise((r) => setTimeout(() => r('timed out'), 2000))]);
+      t.same(read, ['committed'], 'answered during the transaction, from the last commit');
+    });
+    t.same(await names(), ['committed', 'open']);
+    const write = await ctx.reads('notes_parent').insert({ name: 'through reads' }).catch((err: Error) => err);
+    t.match(String(write), /readonly/, 'the read connection refuses writes');
+    t.same(await names(), ['committed', 'open']);
+    await sb.close();
+    t.equal((ctx.reads.client as { pool?: unknown }).pool, undefined, 'stopping the kernel closed the read connection');
+  });
+
   t.test(`${kind}: migrations run once; a restart finds them applied`, async (t) => {
     const database = await createTestDatabase(kind);
     t.teardown(database.drop);
@@ -94,3 +122,15 @@ for (const kind of databaseKinds()) {
     t.equal(runs, 1);
   });
 }
+
+t.test('an in-memory SQLite database and a host-owned Knex read through their one handle', async (t) => {
+  for (const database of ['sqlite::memory:', knexFactory({ client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true })]) {
+    const sb = await startTestKernel({ database, plugins: [notesPlugin] });
+    const ctx = sb.kernel.context('notes');
+    t.equal(ctx.reads, ctx.db);
+    await ctx.db('notes_parent').insert({ name: 'x' });
+    t.equal(((await ctx.reads('notes_parent').select('name')) as unknown[]).length, 1);
+    await sb.close();
+    if (typeof database !== 'string') await database.destroy();
+  }
+});

@@ -38,15 +38,17 @@ for (const kind of databaseKinds()) {
     }
     const inserts: Array<{ sql: string; rows: number }> = [];
     const tokenReads: string[] = [];
-    const db = sb.kernel.context('owncast').db;
+    const { db, reads } = sb.kernel.context('owncast');
     const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
       // Messages per insert: its bindings over its columns.
       const columns = /^insert into \S+ \(([^)]*)\)/i.exec(q.sql)?.[1].split(',').length;
       if (/^insert into .?owncast_messages/i.test(q.sql)) inserts.push({ sql: q.sql, rows: (q.bindings?.length ?? 0) / (columns ?? 1) });
       if (/^select .* from .?owncast_access_tokens/i.test(q.sql)) tokenReads.push(q.sql);
     };
-    db.on('query', onQuery);
-    t.teardown(() => void db.off('query', onQuery));
+    // Tokens are read through ctx.reads (on SQLite a connection of its own), the rest through ctx.db.
+    const handles = reads === db ? [db] : [db, reads];
+    for (const h of handles) h.on('query', onQuery);
+    t.teardown(() => handles.forEach((h) => void h.off('query', onQuery)));
 
     const bodies = Array.from({ length: SENDS }, (_, i) => (i === 17 ? 'poison' : `m${i}`));
     // On SQLite the pool has one connection: a transaction held open while the sends arrive

@@ -21,6 +21,16 @@ export function safeEqual(given: string | Buffer, expected: string | Buffer): bo
 }
 
 /**
+ * The check of given values against one expected secret, with the result of
+ * {@link safeEqual}`(given, expected)`; the expected side's digest is computed once, for a
+ * secret compared on every request (a configured password).
+ */
+export function secretMatcher(expected: string | Buffer): (given: string | Buffer) => boolean {
+  const digest = sha256(expected);
+  return (given) => crypto.timingSafeEqual(sha256(given), digest) && given.length === expected.length;
+}
+
+/**
  * Hashes a high-entropy secret (an API key, an access token) for storage. A fast hash is
  * right here: the inputs are random, so there is nothing to brute-force; passwords chosen by
  * people use {@link hashPassword} instead.

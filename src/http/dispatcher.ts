@@ -237,6 +237,7 @@ export class Dispatcher {
   private serveMatched(route: CompiledRoute, rawParams: Record<string, string | string[]>, req: Request, res: Response, settle: () => void): void {
     let async: Promise<void> | undefined;
     try {
+      keepQuery(req);
       // Hooks that answer synchronously (most do: headers, CORS) keep the request on the
       // synchronous path; the first one that returns a promise moves it to the async one.
       const hooks = route.plugin.hooks;
@@ -373,4 +374,13 @@ export class Dispatcher {
 
 function unavailable(): HttpError {
   return new HttpError(503, 'Service Unavailable', { code: HttpErrorCodes.UNAVAILABLE, headers: { 'Retry-After': '1' } });
+}
+
+/**
+ * Parses the request's query once and keeps it on the request. Express 5's `req.query` is a
+ * getter that parses the query string again at every read, and a route reads it in its auth
+ * strategy (redball's `apikey`), its validation and its handler.
+ */
+function keepQuery(req: Request): void {
+  Object.defineProperty(req, 'query', { value: req.query, writable: true, enumerable: true, configurable: true });
 }

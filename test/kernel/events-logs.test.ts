@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import { Writable } from 'node:stream';
+import { secretMatcher } from '../../src/secrets.js';
 import { EventBus, Kernel, LogRing, SecretRegistry, createLogging, safeEqual, hashToken, verifyPassword, hashPassword, definePlugin } from '../../src/index.js';
 
 declare module '../../src/index.js' {
@@ -68,6 +69,10 @@ t.test('secret helpers', async (t) => {
   t.notOk(safeEqual('abc', 'abd'));
   t.notOk(safeEqual('abc', 'abcd'));
   t.ok(safeEqual('é', 'é'));
+  // The matcher of one expected secret answers as safeEqual does.
+  const matches = secretMatcher('abc');
+  for (const given of ['abc', 'abd', 'abcd', 'ab', '', 'ABC']) t.equal(matches(given), safeEqual(given, 'abc'), `matcher: ${given}`);
+  t.ok(secretMatcher(Buffer.from('é'))(Buffer.from('é')));
   t.notOk(safeEqual('é', 'e'));
   // Stored key hashes from earlier releases must still match: SHA-256 in hex (FIPS 180-2 vector).
   t.equal(hashToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

@@ -1,3 +1,5 @@
+import querystring from 'node:querystring';
+import express from 'express';
 import t from 'tap';
 import { XMLParser } from 'fast-xml-parser';
 import {
@@ -325,4 +327,46 @@ t.test('pre-serialized JSON is written as it is, inside the family envelope', as
   t.ok(Math.abs(env.meta.timestamp - Date.now() / 1000) < 60);
   t.equal(env.errors, '');
   t.same(env.response, { bots: [{ id: 1 }] });
+});
+
+t.test('the query string is parsed once per request, however often the route reads it', async (t) => {
+  let parses = 0;
+  const app = express();
+  app.set('query parser', (text: string) => {
+    parses++;
+    return querystring.parse(text);
+  });
+  const queries: unknown[] = [];
+  const plugin = definePlugin({
+    id: 'q',
+    version: '1.0.0',
+    init(ctx) {
+      ctx.routes.add({
+        method: 'GET',
+        path: '/read',
+        // The auth strategy, the validation and the handler each read req.query.
+        auth: apiKeyQuery({
+          verify: (key, req) => {
+            queries.push(req.query);
+            return safeEqual(key, 'key-1234') ? { id: 'user1' } : null;
+          },
+        }),
+        query: Type.Object({ apikey: Type.String(), n: Type.Integer() }),
+        handler: ({ query, req }) => {
+          queries.push(req.query);
+          return { n: (query as { n: number }).n };
+        },
+      });
+    },
+  });
+  const sb = await startTestKernel({ app, plugins: [plugin] });
+  t.teardown(sb.close);
+  const res = await sb.fetch('/read?apikey=key-1234&n=7');
+  t.equal(res.status, 200);
+  t.same(await res.json(), { n: 7 });
+  t.equal(parses, 1, 'parsed once');
+  t.equal(queries.length, 2);
+  t.equal(queries[0], queries[1], 'every reader got the same parsed query');
+  t.equal((await sb.fetch('/read?apikey=wrong&n=7')).status, 401);
+  t.equal(parses, 2, 'once more for the second request');
 });

@@ -11,8 +11,9 @@
  * CLI made the change; otherwise (SQLite, where the CLI is another process) a change takes
  * effect within that time.
  */
+import crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { andThen, hashToken, randomToken, safeEqual, Tokens, type PluginContext, type Principal } from '../../../src/index.js';
+import { andThen, hashToken, randomToken, Tokens, type PluginContext, type Principal } from '../../../src/index.js';
 
 /** How long the stored key hashes are cached by default, ms (the `apiKeyCacheMs` setting). */
 export const API_KEY_CACHE_MS = 1000;
@@ -31,7 +32,12 @@ export interface ApiKeyInfo {
 
 interface KeyHash {
   id: string;
-  hash: string;
+  /** The key's SHA-256, as hex text (as stored) read into bytes. */
+  digest: Buffer;
+}
+
+function keyHash(id: string, hash: string): KeyHash {
+  return { id, digest: Buffer.from(hash, 'hex') };
 }
 
 /** Creates, lists, revokes and verifies API keys. */
@@ -58,7 +64,7 @@ export class ApiKeyStore {
 
   /** Sets the keys from the configuration (kept only as hashes). */
   setConfigured(keys: readonly string[]): void {
-    this.configured = keys.map((k, i) => ({ id: `config:${i + 1}`, hash: hashToken(k) }));
+    this.configured = keys.map((k, i) => keyHash(`config:${i + 1}`, hashToken(k)));
   }
 
   /** Drops the cached hashes whenever any instance (or the CLI) changes keys (server start). */
@@ -112,15 +118,17 @@ export class ApiKeyStore {
   }
 
   /**
-   * The principal of a known key, or null. Every known hash is compared, in constant time
-   * each. While the stored hashes are in memory the answer comes at once, not as a promise.
+   * The principal of a known key, or null. The key's hash is compared with every known hash,
+   * in constant time each (hashes have one length, so no second hashing is needed to hide
+   * one). While the stored hashes are in memory the answer comes at once, not as a promise.
    */
   verify(key: string): Principal | null | Promise<Principal | null> {
-    const hash = hashToken(key);
+    const given = Buffer.from(hashToken(key), 'hex');
+    const matches = (k: KeyHash) => k.digest.length === given.length && crypto.timingSafeEqual(given, k.digest);
     return andThen(this.storedHashes(), (stored) => {
       let found: string | undefined;
-      for (const k of this.configured) if (safeEqual(hash, k.hash)) found ??= k.id;
-      for (const k of stored) if (safeEqual(hash, k.hash)) found ??= k.id;
+      for (const k of this.configured) if (matches(k)) found ??= k.id;
+      for (const k of stored) if (matches(k)) found ??= k.id;
       return found ? { id: found, kind: 'apikey' } : null;
     });
   }
@@ -148,7 +156,7 @@ export class ApiKeyStore {
         .db(this.table)
         .select('id', 'key_hash')
         .then((rows: Array<{ id: number | string; key_hash: string }>) => {
-          const keys = rows.map((r) => ({ id: `key:${Number(r.id)}`, hash: r.key_hash }));
+          const keys = rows.map((r) => keyHash(`key:${Number(r.id)}`, r.key_hash));
           if (generation === this.generation) this.cache = { at: began, keys };
           return keys;
         })

@@ -6,8 +6,11 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { isPasswordHash, safeEqual, verifyPasswordAsync } from '../../secrets.js';
+import { isPasswordHash, secretMatcher, verifyPasswordAsync } from '../../secrets.js';
 import { HttpError, HttpErrorCodes } from '../http-error.js';
+
+/** The most plain stored passwords whose checks are kept (all are dropped past it). */
+const PLAIN_KEPT = 1000;
 
 /** Options of a {@link PasswordVerifier}. */
 export interface PasswordVerifierOptions {
@@ -54,6 +57,8 @@ export class PasswordVerifier {
   private readonly remembered = new Map<string, number>();
   /** The checks running now, by the same HMAC. */
   private readonly pending = new Map<string, Promise<boolean>>();
+  /** Checks of plain stored passwords (a hand-written config's), by stored value: each one's digest is computed once. */
+  private readonly plain = new Map<string, (given: string) => boolean>();
 
   /** @param options - bound, memory and clock */
   constructor(options: PasswordVerifierOptions = {}) {
@@ -84,7 +89,7 @@ export class PasswordVerifier {
    */
   verify(user: string, password: string, stored: string): boolean | Promise<boolean> {
     // A plain password from a hand-written config costs nothing to check: no bound, no memory.
-    if (!isPasswordHash(stored)) return safeEqual(password, stored);
+    if (!isPasswordHash(stored)) return this.plainMatcher(stored)(password);
     const id = this.entryKey(user, password, stored);
     const until = this.remembered.get(id);
     if (until !== undefined) {
@@ -108,6 +113,15 @@ export class PasswordVerifier {
   /** Forgets every remembered success (e.g. after the users changed). */
   forget(): void {
     this.remembered.clear();
+  }
+
+  private plainMatcher(stored: string): (given: string) => boolean {
+    let matcher = this.plain.get(stored);
+    if (!matcher) {
+      if (this.plain.size >= PLAIN_KEPT) this.plain.clear();
+      this.plain.set(stored, (matcher = secretMatcher(stored)));
+    }
+    return matcher;
   }
 
   private entryKey(user: string, password: string, stored: string): string {

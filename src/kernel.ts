@@ -532,8 +532,12 @@ export class Kernel {
     await this.bridge?.stop();
     this.events.clear();
     if (this.knexHandle && this.ownsDatabase) {
-      await this.knexHandle.destroy();
-      if (this.readsHandle && this.readsHandle !== this.knexHandle) await this.readsHandle.destroy();
+      const reads = this.readsHandle !== this.knexHandle ? this.readsHandle : undefined;
+      try {
+        await this.knexHandle.destroy();
+      } finally {
+        await reads?.destroy();
+      }
     }
   }
 

@@ -6,6 +6,7 @@
  * webhook see the messages in one order, the commit order. Concurrent token checks share reads.
  */
 import t from 'tap';
+import type { Knex } from 'knex';
 import { openDatabase } from '../../../src/index.js';
 import { databaseKinds } from '../../../src/testing/index.js';
 import { startReceiver, type Receiver } from '../../helpers/receiver.js';
@@ -51,17 +52,34 @@ for (const kind of databaseKinds()) {
     t.teardown(() => handles.forEach((h) => void h.off('query', onQuery)));
 
     const bodies = Array.from({ length: SENDS }, (_, i) => (i === 17 ? 'poison' : `m${i}`));
-    // On SQLite the pool has one connection: a transaction held open while the sends arrive
-    // makes them wait behind it, as they would behind a slow batch, so that batching does not
-    // depend on how fast this machine answers (a lone send that finds nothing in flight is
-    // written at once, without waiting: then nothing batches).
+    // The sends arrive while the first token check and (on SQLite) the first write wait, as
+    // they would behind a slow query or batch, so that batching does not depend on how fast
+    // this machine answers (a lone send that finds nothing in flight is checked and written
+    // at once: then nothing batches). On SQLite a transaction holds each of the two
+    // connections (writing, and ctx.reads, which token checks use); on PostgreSQL a lock on
+    // the token table holds the checks.
     let released = false;
-    let release: () => void = () => void (released = true);
+    const waiting: Array<() => void> = [];
+    const gate = () => new Promise<void>((resolve) => (released ? resolve() : waiting.push(resolve)));
+    const holding: Array<Promise<void>> = [];
+    const hold = (handle: Knex, first: string) => {
+      let began!: () => void;
+      holding.push(new Promise<void>((resolve) => (began = resolve)));
+      return handle.transaction(async (trx) => {
+        await trx.raw(first);
+        began();
+        await gate();
+      });
+    };
     const held =
       kind === 'sqlite'
-        ? db.transaction(() => new Promise<void>((resolve) => (released ? resolve() : (release = resolve))))
-        : Promise.resolve();
-    setTimeout(() => release(), 300);
+        ? Promise.all([hold(db, 'SELECT 1'), hold(reads, 'SELECT 1')])
+        : hold(reader, 'LOCK TABLE owncast_access_tokens IN ACCESS EXCLUSIVE MODE');
+    await Promise.all(holding);
+    setTimeout(() => {
+      released = true;
+      waiting.splice(0).forEach((resolve) => resolve());
+    }, 300);
     const answers = await Promise.all(
       bodies.map(async (body) => {
         const res = await post(sb, '/api/integrations/chat/user', { user: 'bot', body }, bearer(token));

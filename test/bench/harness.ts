@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { npmStartArgs as startScriptArgs } from '../helpers/start-script.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -134,17 +135,11 @@ function cpuProfileFlags(): string[] {
 const ROOT = path.resolve(here, '..', '..', '..');
 
 /**
- * What `npm start` runs, as node's arguments: package.json's start script (`node`, its
- * flags, the bundle), with the bundle's path made absolute. The `standalone` bench server
- * and the startup scenario run exactly this, flags included.
+ * What `npm start` runs, as node's arguments (see {@link startScriptArgs}). The `standalone`
+ * bench server and the startup scenario run exactly this, flags included.
  */
 export function npmStartArgs(): string[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const [node, ...args] = pkg.scripts.start.trim().split(/\s+/);
-  if (node !== 'node') throw new Error(`npm start runs '${pkg.scripts.start}', not node`);
-  const bundle = args.find((a) => !a.startsWith('-'));
-  if (!bundle || !fs.existsSync(path.join(ROOT, bundle))) throw new Error(`${bundle ?? 'the bundle'} is missing: run npm run build`);
-  return args.map((a) => (a === bundle ? path.join(ROOT, a) : a));
+  return startScriptArgs(ROOT);
 }
 
 /**

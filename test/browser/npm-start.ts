@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npmStartArgs } from '../helpers/start-script.js';
 
 /** The project's root directory. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,15 +28,9 @@ export interface NpmStart {
  * database, and resolves once it prints the address it listens on.
  */
 export async function npmStart(databaseUrl: string, timeoutMs = 60_000): Promise<NpmStart> {
-  const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const [command, ...args] = scripts.start!.split(' ');
-  if (command !== 'node') throw new Error(`npm start runs '${scripts.start}', not a node command this helper knows`);
-  // Node's own flags first, then the bundle.
-  const file = args.find((a) => !a.startsWith('-'))!;
-  const bundle = path.join(ROOT, file);
-  if (!fs.existsSync(bundle)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  const args = npmStartArgs(ROOT);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-npm-start-'));
-  const child = spawn(process.execPath, args.map((a) => (a === file ? bundle : a)), {
+  const child = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, SWITCHBOARD_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

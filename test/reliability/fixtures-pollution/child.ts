@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { npmStartArgs } from '../../helpers/start-script.js';
 import { captureChild } from '../../../src/testing/log-capture.js';
 import { createTestDatabase, type DatabaseKind } from '../../../src/testing/index.js';
 import { send, type Sending, type Sent } from '../fixtures-a/http.js';
@@ -26,15 +27,18 @@ export type Entry = 'npm start' | 'switchboard start';
 /** The node arguments (after node's own) of each entry, from package.json. */
 export function entryArgs(entry: Entry): string[] {
   if (entry === 'switchboard start') return [path.join(ROOT, pkg.bin.switchboard), 'start'];
-  const [node, ...args] = pkg.scripts.start.split(/\s+/);
-  if (node !== 'node') throw new Error(`the start script does not run node: ${pkg.scripts.start}`);
-  return args.map((a) => (a.startsWith('-') ? a : path.join(ROOT, a)));
+  return npmStartArgs(ROOT);
 }
 
 /** The files an entry needs (built by `npm run build`). */
 export function missingBuild(entry: Entry): string | undefined {
-  const file = entryArgs(entry).find((a) => a.startsWith(ROOT));
-  return file && !fs.existsSync(file) ? file : undefined;
+  try {
+    const file = entryArgs(entry).find((a) => a.startsWith(ROOT));
+    return file && !fs.existsSync(file) ? file : undefined;
+  } catch (err) {
+    // npmStartArgs refuses a start script whose bundle is not built.
+    return (err as Error).message;
+  }
 }
 
 /** A running standalone child. */

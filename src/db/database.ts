@@ -91,10 +91,20 @@ function sqliteReaderAfterCreate(conn: { run(sql: string, cb: (err: Error | null
  * a connection given as a function), whose reads then share the writing connection.
  */
 function sqliteReader(config: Knex.Config): Knex | undefined {
+  const filename = sqliteFile(config);
+  if (filename === undefined) return undefined;
+  return knexFactory({ client: config.client, connection: { filename }, useNullAsDefault: true, pool: { min: 0, max: 1, afterCreate: sqliteReaderAfterCreate } });
+}
+
+/**
+ * The file of a SQLite config when it names a plain file path; undefined for another client,
+ * `:memory:`, a `file:` URI or a connection given otherwise (a function).
+ */
+function sqliteFile(config: Knex.Config): string | undefined {
   if (config.client !== 'sqlite3' && config.client !== 'sqlite') return undefined;
   const filename = (config.connection as { filename?: unknown } | undefined)?.filename;
   if (typeof filename !== 'string' || filename === '' || filename === ':memory:' || filename.startsWith('file:')) return undefined;
-  return knexFactory({ client: config.client, connection: { filename }, useNullAsDefault: true, pool: { min: 0, max: 1, afterCreate: sqliteReaderAfterCreate } });
+  return filename;
 }
 
 /** Turns a `sqlite:` or `postgres:` URL into a Knex config. */
@@ -118,11 +128,8 @@ export function configFromUrl(url: string): Knex.Config {
 /** Adds the kernel's SQLite connection settings to a Knex config (no-op for other clients). */
 function withSqliteSettings(config: Knex.Config): Knex.Config {
   if (config.client !== 'sqlite3' && config.client !== 'sqlite') return config;
-  const connection = config.connection as { filename?: string } | undefined;
-  const filename = connection?.filename;
-  if (filename && filename !== ':memory:' && !filename.startsWith('file:')) {
-    fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
-  }
+  const filename = sqliteFile(config);
+  if (filename !== undefined) fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
   return {
     ...config,
     useNullAsDefault: true,

@@ -88,7 +88,8 @@ export class PasswordVerifier {
    * promise, so that a request whose credentials were checked before stays synchronous.
    */
   verify(user: string, password: string, stored: string): boolean | Promise<boolean> {
-    // A plain password from a hand-written config costs nothing to check: no bound, no memory.
+    // A plain password from a hand-written config costs a hash to check: no bound, and no
+    // memory but its own digest (computed once).
     if (!isPasswordHash(stored)) return this.plainMatcher(stored)(password);
     const id = this.entryKey(user, password, stored);
     const until = this.remembered.get(id);

@@ -81,4 +81,24 @@ export const kernelMigrations: Migration[] = [
       await db.schema.dropTable(table('outbox_attempts'));
     },
   },
+  {
+    name: '004_outbox_lane_indexes',
+    async up(db, { table }) {
+      // A lane's queued deliveries and its head, each in a partial index of its own, instead of
+      // one index of every row by (ordering_key, status, id): a delivered or dead row, most of
+      // the table, is in neither, and a row that moves on leaves one small index instead of
+      // moving its long key (the URL) within a large one. Measured on SQLite, a delivery's
+      // result transaction took 0.50 ms instead of 0.60–0.66 (docs/performance.md).
+      const t = table('outbox');
+      await db.schema.alterTable(t, (b) => b.dropIndex(['ordering_key', 'status', 'id'], 'swb_outbox_order'));
+      await db.raw(`CREATE INDEX swb_outbox_queued ON ${t} (ordering_key, id) WHERE status = 'queued'`);
+      await db.raw(`CREATE INDEX swb_outbox_heads ON ${t} (ordering_key) WHERE status IN ('pending', 'delivering')`);
+    },
+    async down(db, { table }) {
+      const t = table('outbox');
+      await db.raw('DROP INDEX swb_outbox_heads');
+      await db.raw('DROP INDEX swb_outbox_queued');
+      await db.schema.alterTable(t, (b) => b.index(['ordering_key', 'status', 'id'], 'swb_outbox_order'));
+    },
+  },
 ];

@@ -5,6 +5,7 @@
  * once per size and kept: enqueueing is on the path of every request that causes a webhook.
  */
 import crypto from 'node:crypto';
+import { v7 as uuidV7 } from 'uuid';
 import { ValuesInsert, type SqlStatements } from '../db/statements.js';
 
 /** What counts as a successful answer: any 2xx, or an explicit list of statuses. */
@@ -72,11 +73,38 @@ export interface DeliveryDefaults {
 /** The most rows one insert statement writes (SQLite refuses more than 500 in one). */
 export const INSERT_CHUNK = 400;
 
+/** Random bytes for delivery ids, drawn 4 KiB at a time. */
+const randomPool = Buffer.alloc(4096);
+let randomUsed = randomPool.length;
+
+/**
+ * A new delivery id: a UUID of version 7 (RFC 9562), which begins with the time in
+ * milliseconds, so ids made later sort later (within one millisecond, in no order).
+ *
+ * The unique index on delivery ids then grows at its end. With random (version 4) ids, each
+ * of a transaction's new rows went to a page of its own anywhere in that index, and on SQLite
+ * every such page is written to the WAL at commit and again at the next checkpoint: measured
+ * on this project's machine, Owncast's chat send with 10 webhooks went from 760–860 requests a
+ * second to 1,000–1,140 with this change alone (docs/performance.md).
+ *
+ * The random part comes from a pool drawn 4 KiB at a time: `uuid` draws 16 bytes per id from
+ * Web Crypto when left to itself, which cost 5 µs an id against 0.3 µs from the pool.
+ */
+export function newDeliveryId(): string {
+  if (randomUsed === randomPool.length) {
+    crypto.randomFillSync(randomPool);
+    randomUsed = 0;
+  }
+  const random = randomPool.subarray(randomUsed, randomUsed + 16);
+  randomUsed += 16;
+  return uuidV7({ random });
+}
+
 /** The row of one delivery of `owner`, queued at `now`, with a new delivery id. */
 export function newDeliveryRow(owner: string, input: DeliveryInput, defaults: DeliveryDefaults, now: number): NewDeliveryRow {
   const isJson = !Buffer.isBuffer(input.body) && typeof input.body === 'object';
   const body = Buffer.isBuffer(input.body) ? input.body : Buffer.from(isJson ? JSON.stringify(input.body) : String(input.body), 'utf8');
-  const deliveryId = crypto.randomUUID();
+  const deliveryId = newDeliveryId();
   const headers: Record<string, string> = {
     ...(isJson ? { 'content-type': 'application/json' } : {}),
     'user-agent': 'Switchboard-Outbox/1',

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { ErrorCodes, SwitchboardError } from '../errors.js';
+import { usePreparedStatements } from './prepared-sqlite-client.js';
 
 /**
  * What the kernel accepts as its database:
@@ -93,7 +94,9 @@ function sqliteReaderAfterCreate(conn: { run(sql: string, cb: (err: Error | null
 function sqliteReader(config: Knex.Config): Knex | undefined {
   const filename = sqliteFile(config);
   if (filename === undefined) return undefined;
-  return knexFactory({ client: config.client, connection: { filename }, useNullAsDefault: true, pool: { min: 0, max: 1, afterCreate: sqliteReaderAfterCreate } });
+  const reader = knexFactory({ client: config.client, connection: { filename }, useNullAsDefault: true, pool: { min: 0, max: 1, afterCreate: sqliteReaderAfterCreate } });
+  usePreparedStatements(reader);
+  return reader;
 }
 
 /**
@@ -175,6 +178,9 @@ export function openDatabase(option: DatabaseOption): OpenedDatabase {
     throw new SwitchboardError(ErrorCodes.INVALID_DATABASE, 'Database config needs a client (sqlite3 or pg)');
   }
   const knex = knexFactory(withSqliteSettings(config));
-  if (config.client === 'sqlite3' || config.client === 'sqlite') beginImmediate(knex);
+  if (config.client === 'sqlite3' || config.client === 'sqlite') {
+    usePreparedStatements(knex);
+    beginImmediate(knex);
+  }
   return { knex, reads: sqliteReader(config) ?? knex, owned: true };
 }

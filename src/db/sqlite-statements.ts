@@ -1,6 +1,8 @@
 /**
  * Statements run on a sqlite3 connection directly, each SQL text prepared once per
- * connection and kept.
+ * connection and kept. The kernel's own hot paths (the outbox, `sqlTransaction`) run their
+ * statements through it, and so does every Knex query on a SQLite database the kernel
+ * opened (src/db/prepared-sqlite-client.ts).
  *
  * `Database#all` compiles its SQL every time; for the outbox's statements (an `UPDATE` with a
  * subquery per lane, a multi-row `VALUES` list) compiling costs more than running: measured
@@ -12,15 +14,28 @@
  * for a connection wraps its `close` to finalize them all first.
  */
 
+/** What a write run with `run` reports (sqlite3 sets it as the callback's `this`). */
+export interface SqliteRunResult {
+  /** The rowid of the last row inserted. */
+  lastID: number;
+  /** How many rows the statement changed. */
+  changes: number;
+}
+
+/** A sqlite3 `run` callback: the result is its `this`. */
+type RunCallback = (this: SqliteRunResult, err: Error | null) => void;
+
 /** A sqlite3 prepared statement (the parts used). */
 interface SqliteStatement {
   all(params: unknown[], callback: (err: Error | null, rows: unknown[]) => void): unknown;
+  run(params: unknown[], callback: RunCallback): unknown;
   finalize(): void;
 }
 
 /** A sqlite3 connection (the parts used). */
 export interface SqliteConnection {
   all(sql: string, params: unknown[], callback: (err: Error | null, rows: unknown[]) => void): unknown;
+  run(sql: string, params: unknown[], callback: RunCallback): unknown;
   prepare(sql: string, callback: (err: Error | null) => void): SqliteStatement;
   close(...args: unknown[]): unknown;
 }
@@ -96,16 +111,25 @@ function rowsOf<R>(all: (callback: (err: Error | null, rows: unknown[]) => void)
   return new Promise<R[]>((resolve, reject) => void all((err, rows) => (err ? reject(err) : resolve(rows as R[]))));
 }
 
+/** A node-style `run` call as a promise of what it changed (copied: a kept statement's own fields change at its next run). */
+function changesOf(run: (callback: RunCallback) => unknown): Promise<SqliteRunResult> {
+  return new Promise<SqliteRunResult>(
+    (resolve, reject) =>
+      void run(function (this: SqliteRunResult, err) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      }),
+  );
+}
+
 /**
- * Runs one statement with positional `?` bindings on `conn` and answers its rows (a write's
- * `RETURNING` rows, else none). A text run a second time is prepared and kept.
+ * The kept statement for `sql` on `conn`, prepared now if needed; undefined on the text's
+ * first run, which goes through the connection unprepared.
  */
-export async function sqliteRows<R>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<R[]> {
+function keptStatement(conn: SqliteConnection, sql: string): Promise<SqliteStatement> | undefined {
   const statements = keptOf(conn);
   let entry = statements.get(sql);
-  if (!entry && firstRun(conn, sql)) {
-    return rowsOf<R>((callback) => conn.all(sql, bindings as unknown[], callback));
-  }
+  if (!entry && firstRun(conn, sql)) return undefined;
   if (entry) {
     // Most recently used last.
     statements.delete(sql);
@@ -121,6 +145,28 @@ export async function sqliteRows<R>(conn: SqliteConnection, sql: string, binding
     entry = fresh;
   }
   statements.set(sql, entry);
-  const statement = await entry.ready;
+  return entry.ready;
+}
+
+/**
+ * Runs one statement with positional `?` bindings on `conn` and answers its rows (a write's
+ * `RETURNING` rows, else none). A text run a second time is prepared and kept.
+ */
+export async function sqliteRows<R>(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<R[]> {
+  const kept = keptStatement(conn, sql);
+  if (!kept) return rowsOf<R>((callback) => conn.all(sql, bindings as unknown[], callback));
+  const statement = await kept;
   return rowsOf<R>((callback) => statement.all(bindings as unknown[], callback));
+}
+
+/**
+ * Runs one statement that answers no rows (a write without `RETURNING`) on `conn` and answers
+ * the last inserted rowid and how many rows changed. A text run a second time is prepared and
+ * kept, as by {@link sqliteRows}.
+ */
+export async function sqliteRun(conn: SqliteConnection, sql: string, bindings: readonly unknown[]): Promise<SqliteRunResult> {
+  const kept = keptStatement(conn, sql);
+  if (!kept) return changesOf((callback) => conn.run(sql, bindings as unknown[], callback));
+  const statement = await kept;
+  return changesOf((callback) => statement.run(bindings as unknown[], callback));
 }

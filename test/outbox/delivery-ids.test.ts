@@ -6,9 +6,10 @@
  */
 import t from 'tap';
 import { newDeliveryId } from '../../src/outbox/new-deliveries.js';
-import { definePlugin, type EnqueuedDelivery, type PluginContext } from '../../src/index.js';
+import type { EnqueuedDelivery } from '../../src/index.js';
 import { databaseKinds, startTestKernel } from '../../src/testing/index.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { contextHolder, type ContextHolder } from '../helpers/context-holder.js';
 import { until } from '../helpers/waiting.js';
 
 /** RFC 9562: version 7 in the 13th digit, variant 10 in the 17th. */
@@ -35,16 +36,12 @@ t.test('ids are version 7 UUIDs, distinct, and later ones sort later', async (t)
   t.ok(stamp >= before && stamp <= Date.now(), 'the id begins with the time it was made, in ms');
 });
 
-function holderPlugin(holder: { ctx?: PluginContext }) {
-  return definePlugin({ id: 'notifier', version: '1', init: (ctx) => void (holder.ctx = ctx) });
-}
-
 for (const kind of databaseKinds()) {
   t.test(`${kind}: the stored ids sort in enqueueing order, and receivers get them`, async (t) => {
     const receiver = await startReceiver();
     t.teardown(receiver.close);
-    const holder: { ctx?: PluginContext } = {};
-    const sb = await startTestKernel({ database: kind, plugins: [holderPlugin(holder)] });
+    const holder: ContextHolder = {};
+    const sb = await startTestKernel({ database: kind, plugins: [contextHolder(holder)] });
     t.teardown(sb.close);
     const outbox = holder.ctx!.outbox;
     const enqueued: EnqueuedDelivery[] = [];

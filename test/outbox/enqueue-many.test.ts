@@ -4,23 +4,20 @@
  * caller's transaction and without one, and a batch with one refused URL enqueues nothing.
  */
 import t from 'tap';
-import { definePlugin, ErrorCodes, type PluginContext } from '../../src/index.js';
+import { ErrorCodes } from '../../src/index.js';
 import { databaseKinds, startTestKernel } from '../../src/testing/index.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { contextHolder, type ContextHolder } from '../helpers/context-holder.js';
 import { until } from '../helpers/waiting.js';
 
 const BATCH = 1_200;
-
-function holderPlugin(holder: { ctx?: PluginContext }) {
-  return definePlugin({ id: 'notifier', version: '1', init: (ctx) => void (holder.ctx = ctx) });
-}
 
 for (const kind of databaseKinds()) {
   t.test(`${kind}: ${BATCH} deliveries in one enqueueMany, with and without a transaction`, async (t) => {
     const receiver = await startReceiver();
     t.teardown(receiver.close);
-    const holder: { ctx?: PluginContext } = {};
-    const sb = await startTestKernel({ database: kind, plugins: [holderPlugin(holder)] });
+    const holder: ContextHolder = {};
+    const sb = await startTestKernel({ database: kind, plugins: [contextHolder(holder)] });
     t.teardown(sb.close);
     const outbox = holder.ctx!.outbox;
     const inputs = (tag: string) => Array.from({ length: BATCH }, (_, n) => ({ url: `${receiver.url}/${n % 40}`, body: { tag, n } }));

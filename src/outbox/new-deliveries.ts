@@ -84,8 +84,8 @@ let randomUsed = randomPool.length;
  * The unique index on delivery ids then grows at its end. With random (version 4) ids, each
  * of a transaction's new rows went to a page of its own anywhere in that index, and on SQLite
  * every such page is written to the WAL at commit and again at the next checkpoint: measured
- * on this project's machine, Owncast's chat send with 10 webhooks went from 760–860 requests a
- * second to 1,000–1,140 with this change alone (docs/performance.md).
+ * on this project's machine, Owncast's chat send with 10 webhooks went from 700–820 requests a
+ * second to 890–1,120 with this change alone (fast receivers; docs/performance.md).
  *
  * The random part comes from a pool drawn 4 KiB at a time: `uuid` draws 16 bytes per id from
  * Web Crypto when left to itself, which cost 5 µs an id against 0.3 µs from the pool.

@@ -31,7 +31,8 @@ function cli(argv: string[], configFile: string) {
   quiet(program);
   return program.parseAsync(argv, { from: 'user' }).then(
     () => ({ out, err, code: codes.at(-1) ?? 0 }),
-    (e: CommanderError) => ({ out, err, code: e.exitCode || 1 }),
+    // An error thrown by a command's action (not a usage error) is kept as its text.
+    (e: CommanderError) => ({ out, err: e.exitCode === undefined ? [...err, String(e.message)] : err, code: e.exitCode || 1 }),
   );
 }
 
@@ -204,7 +205,8 @@ for (const kind of databaseKinds()) {
     t.match(structured.token, /^[A-Za-z0-9_-]{43}=$/);
     t.same(Object.keys(structured).sort(), ['name', 'scopes', 'timestamp', 'token']);
     t.same(asJson.err, ["created token 'json bot' with scopes CAN_SEND_MESSAGES"], 'the sentence for people on standard error');
-    t.equal((await cli(['owncast', 'token', 'delete', structured.token], configFile)).code, 0);
+    const removed = await cli(['owncast', 'token', 'delete', structured.token], configFile);
+    t.equal(removed.code, 0, `the CLI deletes the token it created (${removed.err.join('; ') || 'nothing on standard error'})`);
     t.same(await (await post(sb, '/api/integrations/chat/system', { body: 'hello from the CLI token' }, bearer(token))).json(), { success: true, message: 'sent' });
     const listed = await cli(['owncast', 'token', 'list'], configFile);
     t.equal(listed.out.length, 1);

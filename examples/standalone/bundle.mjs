@@ -1,14 +1,20 @@
-// Bundles the compiled standalone server (dist/examples/standalone/main.js) into one ES
-// module, dist/bundle/standalone.mjs, with esbuild. Loading one module instead of several
-// hundred (TypeBox alone is ~700 files) makes `npm start` start several times faster.
+// Bundles the compiled standalone server for `npm start`, with esbuild, into two files:
+// - dist/bundle/server.cjs: the server (dist/examples/standalone/server-bundle.js and all it
+//   imports) as one CommonJS file. Loading one file instead of several hundred (TypeBox alone
+//   is ~700 files) makes `npm start` start several times faster. CommonJS, because Node 20
+//   can cache the compiled code of a script it is handed, not of an ES module (see
+//   code-cache.ts).
+// - dist/bundle/standalone.mjs: what `npm start` runs (start.ts): it loads server.cjs with its
+//   code cache, server.cjs.v8cache, which the first start writes. A new build leaves no cache.
 // Decorator metadata is already in tsc's output, so bundling keeps it.
 // Native and optional drivers stay outside the bundle and load from node_modules.
 // Module files that run in worker threads (redball's worker program and built-in bots) are not
 // bundled: tsc writes them to dist/plugins/redball/, and the bundled code finds them through the
 // package's own name (import.meta.resolve('switchboard/plugins/redball/…'), mapped by the
-// "exports" of package.json), since import.meta.url inside the bundle is the bundle's own. So
-// the bundle, dist/ and a host's node_modules all run the very same files.
+// "exports" of package.json), since the bundle's own location is not theirs. So the bundle,
+// dist/ and a host's node_modules all run the very same files.
 import { build } from 'esbuild';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,12 +34,15 @@ const knexDialectsOutside = {
     });
   },
 };
+const bundleDir = path.join(root, 'dist/bundle');
+// A build from before the split into two files, and a cache of an earlier server.cjs.
+for (const old of ['standalone.mjs.map', 'server.cjs.v8cache']) fs.rmSync(path.join(bundleDir, old), { force: true });
 await build({
-  entryPoints: [path.join(root, 'dist/examples/standalone/main.js')],
-  outfile: path.join(root, 'dist/bundle/standalone.mjs'),
+  entryPoints: [path.join(root, 'dist/examples/standalone/server-bundle.js')],
+  outfile: path.join(bundleDir, 'server.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   sourcemap: 'linked',
   // Whitespace and syntax are minified; identifiers are not. With identifiers minified, keeping
@@ -53,8 +62,24 @@ await build({
   // connects to PostgreSQL (a server on SQLite never parses it); the rest are optional
   // drivers knex or pg load only if present.
   external: ['sqlite3', 'iconv-lite', 'mime-db', 'swagger-ui-express', 'pg', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
-  // CommonJS dependencies inside an ES module bundle still call require().
+  // A CommonJS file has no `import.meta`: the modules that ask for their own URL, or resolve
+  // through the package's name, get the bundle's URL and a resolver from its `require`.
+  define: { 'import.meta.url': '__swbImportMetaUrl', 'import.meta.resolve': '__swbImportMetaResolve' },
+  // And no `import()`: Node 20 loses a script's dynamic-import callback in code that comes from
+  // a code cache ("A dynamic import callback was not specified"). The packages loaded on demand
+  // (pg, swagger-ui-express) are CommonJS, so esbuild's require() in its place loads them the same.
+  supported: { 'dynamic-import': false },
   banner: {
-    js: "import { createRequire as __swbCreateRequire } from 'node:module'; const require = __swbCreateRequire(import.meta.url);",
+    js: "const { pathToFileURL: __swbFileUrl } = require('node:url'); const __swbImportMetaUrl = __swbFileUrl(__filename).href; const __swbImportMetaResolve = (specifier) => __swbFileUrl(require.resolve(specifier)).href;",
   },
+});
+// Written last: test/helpers/build.ts takes its time as the build's.
+await build({
+  entryPoints: [path.join(root, 'dist/examples/standalone/start.js')],
+  outfile: path.join(bundleDir, 'standalone.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
 });

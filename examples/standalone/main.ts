@@ -1,7 +1,7 @@
 /**
- * The entry point of `npm start`: the standalone server with every bundled plugin.
- * (`npm start` runs this file bundled into one module, `dist/bundle/standalone.mjs`, which
- * starts several times faster than loading hundreds of separate modules.)
+ * The standalone server with every bundled plugin, run from the compiled modules (or the
+ * TypeScript sources). `npm start` runs the same server bundled instead, which starts several
+ * times faster than loading hundreds of separate modules: see start.ts and bundle.mjs.
  */
 // First, before anything else loads: no `Object.prototype.__proto__` (see disable-proto.ts).
 import './disable-proto.js';

@@ -6,16 +6,26 @@
 import { loadStandaloneConfig } from './config.js';
 import { createStandalone } from './app.js';
 
+/** What {@link runStandalone} may be asked to do besides serving. */
+export interface RunOptions {
+  /**
+   * Called once the server listens, just before the line that says so is written (whoever
+   * waits for that line finds this done). `npm start` saves its code cache here.
+   */
+  onListening?: () => void;
+}
+
 /**
  * Loads the config, starts every plugin, then listens, and stops on SIGINT/SIGTERM. Exits 1
  * on a startup error, with one `switchboard: …` line per problem on stderr.
  */
-export async function runStandalone(configFile?: string): Promise<void> {
+export async function runStandalone(configFile?: string, options: RunOptions = {}): Promise<void> {
   let standalone;
   try {
     const { config, file } = loadStandaloneConfig(process.env, configFile);
     standalone = createStandalone(config);
     const url = await standalone.start();
+    options.onListening?.();
     process.stdout.write(`Switchboard listening on ${url}${file ? ` (config: ${file})` : ''}\n`);
   } catch (err) {
     // One line per problem (a config error may list several), never a stack.

@@ -1,7 +1,8 @@
 /**
- * What `npm start` parses at every start: the bundle leaves out the code a start never runs
- * (knex's dialects for databases Switchboard does not support, the PostgreSQL driver,
- * markdown-it), and what it leaves out still loads from node_modules when asked for.
+ * What `npm start` loads at every start: the bundled server (dist/bundle/server.cjs) leaves out
+ * the code a start never runs (knex's dialects for databases Switchboard does not support, the
+ * PostgreSQL driver, markdown-it), and what it leaves out still loads from node_modules when
+ * asked for. The file `npm start` names (dist/bundle/standalone.mjs) only loads it.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bundlePath = path.join(root, 'dist', 'bundle', 'standalone.mjs');
+const bundlePath = path.join(root, 'dist', 'bundle', 'server.cjs');
+const startPath = path.join(root, 'dist', 'bundle', 'standalone.mjs');
 
 t.test('the bundle leaves unused dialects, pg and markdown-it to node_modules', async (t) => {
   const bundle = fs.readFileSync(bundlePath, 'utf8');
@@ -22,6 +24,16 @@ t.test('the bundle leaves unused dialects, pg and markdown-it to node_modules', 
   t.match(bundle, /knex\/lib\/dialects\/mssql\/index\.js/, 'knex would load the MSSQL dialect from node_modules');
   t.notMatch(bundle, /class Pool extends EventEmitter|BoundPool/, "pg's pool is not bundled");
   t.notMatch(bundle, /heading_open|html_inline/, 'markdown-it (its token names) is not bundled');
+  // Node 20 runs no import() in code from a code cache (see examples/standalone/code-cache.ts).
+  t.notMatch(bundle, /[^\w$.]import\(/, 'the bundled server loads nothing with import()');
   const fromBundle = createRequire(bundlePath);
   for (const name of ['knex/lib/dialects/mssql/index.js', 'pg', 'markdown-it']) t.ok(fromBundle.resolve(name), `${name} resolves from the bundle's directory`);
+});
+
+t.test('what npm start names only loads the bundled server', async (t) => {
+  const start = fs.readFileSync(startPath, 'utf8');
+  t.ok(start.length < 10_000, `it is small (${start.length} bytes)`);
+  const imports = [...start.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+  t.ok(imports.length > 0 && imports.every((name) => name.startsWith('node:')), `it imports Node's own modules only: ${imports.join(', ')}`);
+  t.match(start, /server\.cjs/, 'and names the bundled server');
 });

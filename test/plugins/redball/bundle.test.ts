@@ -1,6 +1,7 @@
 /**
  * Bots under the shipped server: the esbuild bundle that `npm start` runs
- * (dist/bundle/standalone.mjs), in a child process, on SQLite and PostgreSQL.
+ * (dist/bundle/standalone.mjs, which loads the bundled server dist/bundle/server.cjs), in a
+ * child process, on SQLite and PostgreSQL.
  *
  * The bundle used to hand the built-in heartbeat bot to its worker as source text, which the
  * minifier had broken (`ReferenceError: s is not defined`). Now the worker program and the
@@ -23,7 +24,7 @@ import { until } from '../../helpers/waiting.js';
 const stale = checkBuilt();
 if (stale) t.comment(stale);
 
-const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'standalone.mjs');
+const BUNDLE = path.join(ROOT, 'dist', 'bundle', 'server.cjs');
 
 t.test('the bundle carries no bot code as text', async (t) => {
   const text = fs.readFileSync(BUNDLE, 'utf8');

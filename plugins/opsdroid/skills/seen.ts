@@ -17,10 +17,15 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['hour', 3600],
   ['minute', 60],
 ];
-const relative = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+/**
+ * Made on first use: the first `Intl.RelativeTimeFormat` of a process loads ICU's data for it,
+ * about 30 ms, which made at module load every server start paid (the bundle loads every skill).
+ */
+let relative: Intl.RelativeTimeFormat | undefined;
 
 /** "5 minutes ago": the largest whole unit, like the `ago` package opsdroid's skill uses. */
 export function humanAgo(then: Date, now: Date): string {
+  relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'always' });
   const seconds = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
   for (const [unit, size] of UNITS) {
     if (seconds >= size) return relative.format(-Math.floor(seconds / size), unit);

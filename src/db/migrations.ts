@@ -57,7 +57,7 @@ export async function runMigrations(knex: Knex, tablePrefix: string, migrations:
   if (migrations.length === 0) return [];
   const ctx = migrationContext(knex, tablePrefix);
   const table = `${tablePrefix}migrations`;
-  const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = inNameOrder(migrations);
   const names = new Set<string>();
   for (const m of sorted) {
     if (names.has(m.name)) throw new Error(`Migration '${m.name}' is declared twice`);
@@ -83,6 +83,27 @@ export async function runMigrations(knex: Knex, tablePrefix: string, migrations:
       return ran;
     }),
   );
+}
+
+/**
+ * The migrations in the order of their names (`localeCompare`). Declared in that order already,
+ * and told so without `localeCompare` when each name first differs from the one before in two
+ * digits (`001_init`, `002_…`): digits sort as their code points in every locale. The first
+ * `localeCompare` of a process loads ICU's collation data, about 8 ms of every start, which the
+ * kernel's and the bundled plugins' migrations never need.
+ */
+export function inNameOrder<M extends { name: string }>(migrations: readonly M[]): M[] {
+  if (migrations.every((m, i) => i === 0 || digitBefore(migrations[i - 1].name, m.name))) return [...migrations];
+  return [...migrations].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** True when `a` and `b` first differ in a digit of each, `a`'s the smaller. */
+function digitBefore(a: string, b: string): boolean {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const x = a.charCodeAt(i);
+  const y = b.charCodeAt(i);
+  return x >= 0x30 && x <= 0x39 && y >= 0x30 && y <= 0x39 && x < y;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * What `npm start` runs, bundled as `dist/bundle/standalone.mjs`: it loads the bundled server
+ * What `npm start` runs, bundled as `dist/bundle/standalone.cjs`: it loads the bundled server
  * (`dist/bundle/server.cjs`, beside it) with its code cache (see code-cache.ts), runs it, and
  * saves the cache once the server listens, when the cache was missing or out of date.
  * It only works bundled: it finds the server by its own location in `dist/bundle/`.

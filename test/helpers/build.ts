@@ -24,7 +24,7 @@ export function packageJson(): { name: string; version: string; scripts: Record<
 /** The directories whose files `npm run build` compiles. */
 const SOURCES = ['src', 'plugins', 'examples'];
 /** The last output `npm run build` writes (after tsc succeeded), always rewritten. */
-const OUTPUTS = ['dist/bundle/standalone.mjs'];
+const OUTPUTS = ['dist/bundle/standalone.cjs'];
 
 function newestSource(dir: string): { file: string; mtimeMs: number } | undefined {
   let newest: { file: string; mtimeMs: number } | undefined;

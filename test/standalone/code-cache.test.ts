@@ -4,7 +4,7 @@
  * listens, the next start runs from that cache, and a cache that does not belong to the file
  * as it is now is never run.
  *
- * The shipped part runs byte-identical copies of dist/bundle/standalone.mjs and server.cjs in
+ * The shipped part runs byte-identical copies of dist/bundle/standalone.cjs and server.cjs in
  * a directory of their own inside the package (where they resolve node_modules and the
  * package's own name as in dist/bundle/), so that the other tests' starts, which share
  * dist/bundle's cache, neither disturb nor are disturbed by it.
@@ -97,9 +97,9 @@ t.test('where the cache cannot be written, nothing is cached and nothing fails',
 function shippedCopy(t: Test): { dir: string; start: string; server: string; cache: string } {
   const dir = fs.mkdtempSync(path.join(ROOT, 'dist', '.code-cache-test-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  for (const name of ['standalone.mjs', 'server.cjs']) fs.copyFileSync(path.join(ROOT, 'dist', 'bundle', name), path.join(dir, name));
+  for (const name of ['standalone.cjs', 'server.cjs']) fs.copyFileSync(path.join(ROOT, 'dist', 'bundle', name), path.join(dir, name));
   const server = path.join(dir, 'server.cjs');
-  return { dir, start: path.join(dir, 'standalone.mjs'), server, cache: codeCachePath(server) };
+  return { dir, start: path.join(dir, 'standalone.cjs'), server, cache: codeCachePath(server) };
 }
 
 /**
@@ -107,7 +107,7 @@ function shippedCopy(t: Test): { dir: string; start: string; server: string; cac
  * `whileUp` with its URL, and kills it; answers that line and whether the cache existed then.
  */
 function startUntilListening(t: Test, start: string, cache: string, whileUp?: (url: string) => Promise<void>): Promise<{ line: string; cacheThen: boolean }> {
-  const args = npmStartArgs(ROOT).map((a) => (a.endsWith(path.join('dist', 'bundle', 'standalone.mjs')) ? start : a));
+  const args = npmStartArgs(ROOT).map((a) => (a.endsWith(path.join('dist', 'bundle', 'standalone.cjs')) ? start : a));
   t.ok(args.includes(start), 'runs what the start script runs');
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-code-cache-db-'));
   t.teardown(() => fs.rmSync(data, { recursive: true, force: true }));

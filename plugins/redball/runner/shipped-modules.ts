@@ -10,7 +10,7 @@
  * - From compiled code, through the package's self-reference: `import.meta.resolve(
  *   'switchboard/plugins/redball/…')`, mapped by the `exports` of package.json onto the files
  *   tsc wrote to `dist/plugins/redball/`. A module's own location cannot be used there: the
- *   standalone server's esbuild bundle (`dist/bundle/standalone.mjs`, what `npm start` runs)
+ *   standalone server's esbuild bundle (`dist/bundle/server.cjs`, which `npm start` loads)
  *   inlines this module, so its `import.meta.url` is the bundle's. The package's name resolves
  *   the same from dist/, from the bundle and from a host's node_modules, so all of them load
  *   the very same files.

@@ -9,7 +9,7 @@
  * What the harness provides, and the only ways in which a block is not run byte for byte:
  *
  * - `npm start` runs the command of package.json's `start` script (read at test time:
- *   `node dist/bundle/standalone.mjs`, the path made absolute) in a child process whose
+ *   `node dist/bundle/standalone.cjs`, the path made absolute) in a child process whose
  *   working directory is the page's directory, and returns once `/readyz` answers 200,
  *   printing what the server wrote to standard error so far (its first-start secrets). A
  *   trailing `&` is dropped, since the harness already runs the server in the background and

@@ -1,6 +1,6 @@
 /**
  * Bots under the shipped server: the esbuild bundle that `npm start` runs
- * (dist/bundle/standalone.mjs, which loads the bundled server dist/bundle/server.cjs), in a
+ * (dist/bundle/standalone.cjs, which loads the bundled server dist/bundle/server.cjs), in a
  * child process, on SQLite and PostgreSQL.
  *
  * The bundle used to hand the built-in heartbeat bot to its worker as source text, which the

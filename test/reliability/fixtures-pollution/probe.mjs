@@ -1,4 +1,4 @@
-// Preloaded into the standalone server child (`node --import …/probe.mjs dist/bundle/standalone.mjs`):
+// Preloaded into the standalone server child (`node --import …/probe.mjs dist/bundle/standalone.cjs`):
 // answers the test's `{ type: 'prototype-state' }` messages on the IPC channel with this
 // process's prototype state (the same fields as prototype-state.ts), so the pollution canary
 // is read inside the server itself. It changes nothing and loads nothing.

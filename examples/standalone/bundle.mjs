@@ -37,9 +37,11 @@ const knexDialectsOutside = {
 };
 const bundleDir = path.join(root, 'dist/bundle');
 // `import.meta` in CommonJS output: the file's own URL, and a resolver from its `require`.
+// The banner opens with the strict-mode directive: the sources are ES modules, which are
+// always strict, and a CommonJS file is strict only when that is its first statement.
 const IMPORT_META = { 'import.meta.url': '__swbImportMetaUrl', 'import.meta.resolve': '__swbImportMetaResolve' };
 const IMPORT_META_BANNER =
-  "const { pathToFileURL: __swbFileUrl } = require('node:url'); const __swbImportMetaUrl = __swbFileUrl(__filename).href; const __swbImportMetaResolve = (specifier) => __swbFileUrl(require.resolve(specifier)).href;";
+  "'use strict'; const { pathToFileURL: __swbFileUrl } = require('node:url'); const __swbImportMetaUrl = __swbFileUrl(__filename).href; const __swbImportMetaResolve = (specifier) => __swbFileUrl(require.resolve(specifier)).href;";
 // A build from before the split into two files, and a cache of an earlier server.cjs.
 for (const old of ['standalone.mjs', 'standalone.mjs.map', 'server.cjs.v8cache']) fs.rmSync(path.join(bundleDir, old), { force: true });
 await build({

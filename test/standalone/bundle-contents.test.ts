@@ -24,6 +24,8 @@ t.test('the bundle leaves unused dialects, pg and markdown-it to node_modules', 
   t.match(bundle, /knex\/lib\/dialects\/mssql\/index\.js/, 'knex would load the MSSQL dialect from node_modules');
   t.notMatch(bundle, /class Pool extends EventEmitter|BoundPool/, "pg's pool is not bundled");
   t.notMatch(bundle, /heading_open|html_inline/, 'markdown-it (its token names) is not bundled');
+  // ES modules are strict; bundled into CommonJS they stay so only with the directive first.
+  t.match(bundle, /^'use strict';/, 'the bundled server runs in strict mode');
   // Node 20 runs no import() in code from a code cache (see examples/standalone/code-cache.ts).
   t.notMatch(bundle, /[^\w$.]import\(/, 'the bundled server loads nothing with import()');
   const fromBundle = createRequire(bundlePath);
@@ -37,4 +39,5 @@ t.test('what npm start names only loads the bundled server', async (t) => {
   t.ok(loaded.length > 0 && loaded.every((name) => name.startsWith('node:')), `it loads Node's own modules only: ${loaded.join(', ')}`);
   t.notMatch(start, /^import |[^\w$.]import\(/m, 'and nothing else');
   t.match(start, /server\.cjs/, 'and names the bundled server');
+  t.match(start, /^'use strict';/, 'in strict mode');
 });

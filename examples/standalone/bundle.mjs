@@ -36,21 +36,27 @@ const knexDialectsOutside = {
   },
 };
 const bundleDir = path.join(root, 'dist/bundle');
-// `import.meta` in CommonJS output: the file's own URL, and a resolver from its `require`.
-// The banner opens with the strict-mode directive: the sources are ES modules, which are
-// always strict, and a CommonJS file is strict only when that is its first statement.
-const IMPORT_META = { 'import.meta.url': '__swbImportMetaUrl', 'import.meta.resolve': '__swbImportMetaResolve' };
-const IMPORT_META_BANNER =
-  "'use strict'; const { pathToFileURL: __swbFileUrl } = require('node:url'); const __swbImportMetaUrl = __swbFileUrl(__filename).href; const __swbImportMetaResolve = (specifier) => __swbFileUrl(require.resolve(specifier)).href;";
+// What both files share: CommonJS for Node 20 (see above), and `import.meta` in CommonJS
+// output: the file's own URL, and a resolver from its `require`. The banner opens with the
+// strict-mode directive: the sources are ES modules, which are always strict, and a CommonJS
+// file is strict only when that is its first statement.
+const COMMON_JS = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__swbImportMetaUrl', 'import.meta.resolve': '__swbImportMetaResolve' },
+  banner: {
+    js: "'use strict'; const { pathToFileURL: __swbFileUrl } = require('node:url'); const __swbImportMetaUrl = __swbFileUrl(__filename).href; const __swbImportMetaResolve = (specifier) => __swbFileUrl(require.resolve(specifier)).href;",
+  },
+};
 // A build from before the split into two files, and a cache of an earlier server.cjs.
 for (const old of ['standalone.mjs', 'standalone.mjs.map', 'server.cjs.v8cache']) fs.rmSync(path.join(bundleDir, old), { force: true });
 await build({
   entryPoints: [path.join(root, 'dist/examples/standalone/server-bundle.js')],
   outfile: path.join(bundleDir, 'server.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
+  ...COMMON_JS,
   sourcemap: 'linked',
   // Whitespace and syntax are minified; identifiers are not. With identifiers minified, keeping
   // function and class names (for stack traces and DI errors) took esbuild's `keepNames`, which
@@ -59,7 +65,6 @@ await build({
   // the file is 0.6 MB smaller (1.6 MB against 2.2 MB).
   minifyWhitespace: true,
   minifySyntax: true,
-  logLevel: 'warning',
   plugins: [knexDialectsOutside],
   // The SQLite driver is native; iconv-lite and mime-db are mostly data, which loads faster from
   // node_modules than parsed as part of the bundle (iconv-lite reads its code tables only when
@@ -69,24 +74,14 @@ await build({
   // connects to PostgreSQL (a server on SQLite never parses it); the rest are optional
   // drivers knex or pg load only if present.
   external: ['sqlite3', 'iconv-lite', 'mime-db', 'swagger-ui-express', 'pg', 'pg-native', 'better-sqlite3', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'oracledb', 'tedious', 'pg-query-stream'],
-  // A CommonJS file has no `import.meta`: the modules that ask for their own URL, or resolve
-  // through the package's name, get the bundle's URL and a resolver from its `require`.
-  define: IMPORT_META,
-  // And no `import()`: Node 20 loses a script's dynamic-import callback in code that comes from
+  // No `import()`: Node 20 loses a script's dynamic-import callback in code that comes from
   // a code cache ("A dynamic import callback was not specified"). The packages loaded on demand
   // (pg, swagger-ui-express) are CommonJS, so esbuild's require() in its place loads them the same.
   supported: { 'dynamic-import': false },
-  banner: { js: IMPORT_META_BANNER },
 });
 // Written last: test/helpers/build.ts takes its time as the build's.
 await build({
   entryPoints: [path.join(root, 'dist/examples/standalone/start.js')],
   outfile: path.join(bundleDir, 'standalone.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-  define: IMPORT_META,
-  banner: { js: IMPORT_META_BANNER },
+  ...COMMON_JS,
 });

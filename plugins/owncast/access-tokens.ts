@@ -38,9 +38,17 @@ interface TokenRow {
 /** Shortest interval between two `lastUsed` writes of one token. */
 const LAST_USED_RESOLUTION_MS = 1000;
 
-/** A new token: 32 random bytes, URL-safe base64 with padding. */
+/**
+ * A new token: 32 random bytes, URL-safe base64 with padding, never beginning with `-` (one
+ * token in 64 would): a command line reads such a token as an option, so
+ * `switchboard owncast token delete <token>` refused it as an unknown option. Drawn again
+ * until it does not; the others stay as likely as before (see docs/compat/owncast.md).
+ */
 export function newAccessToken(): string {
-  return crypto.randomBytes(32).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  for (;;) {
+    const token = crypto.randomBytes(32).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 /** Creates, lists, deletes and verifies access tokens. */

@@ -216,7 +216,7 @@ for (const kind of databaseKinds()) {
     const full = await cli(['owncast', 'token', 'list', '--json', '--show-tokens'], configFile);
     t.equal(JSON.parse(full.out.join('\n'))[0].token, token);
     const deleted = await cli(['owncast', 'token', 'delete', token], configFile);
-    t.same(deleted.out, ['deleted token']);
+    t.same(deleted.out, ['deleted token'], `the CLI deletes it (${deleted.err.join('; ') || 'nothing on standard error'})`);
     t.equal((await post(sb, '/api/integrations/chat/system', { body: 'again' }, bearer(token))).status, 401, 'refused once deleted');
     t.equal((await cli(['owncast', 'token', 'delete', token], configFile)).code, 1);
 

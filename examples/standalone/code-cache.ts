@@ -73,10 +73,9 @@ export function loadWithCodeCache(file: string): CachedModule {
     cachedData: cached,
   });
   const fromCache = cached !== undefined && !script.cachedDataRejected;
-  const module = { exports: {} as unknown, filename: file, id: file, loaded: false };
+  const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
-  module.loaded = true;
   return {
     exports: module.exports,
     fromCache,

@@ -68,11 +68,39 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
       return work({ ...statements, savepoint, alone: (sql, bindings) => savepoint((sp) => sp.rows(sql, bindings)) });
     });
   }
+  return onSqliteConnection(knex, async (tx) => {
+    await tx.rows('BEGIN IMMEDIATE', []);
+    let result: T;
+    try {
+      result = await work(tx);
+      await tx.rows('COMMIT', []);
+    } catch (err) {
+      // A failed COMMIT may have ended the transaction already; then there is nothing to undo.
+      await tx.rows('ROLLBACK', []).catch(() => undefined);
+      throw err;
+    }
+    return result;
+  });
+}
+
+/**
+ * Runs `work` on SQLite's one pooled connection, borrowed (it waits its turn behind every
+ * Knex query and transaction, as they wait for each other), outside any transaction: each
+ * statement commits on its own, and a savepoint is a transaction of its own. For work whose
+ * every statement is complete by itself, so that a crash between two of them leaves nothing
+ * half done: it saves the two trips to SQLite's thread that `BEGIN` and `COMMIT` cost.
+ */
+export function sqliteAutocommit<T>(knex: Knex, work: (statements: SqlTransaction) => Promise<T>): Promise<T> {
+  return onSqliteConnection(knex, work);
+}
+
+/** Borrows SQLite's pooled connection for `work`; its statements run on it directly (see sqlite-statements.ts). */
+async function onSqliteConnection<T>(knex: Knex, work: (statements: SqlTransaction) => Promise<T>): Promise<T> {
   const client = knex.client as Knex.Client;
   const conn = (await client.acquireConnection()) as SqliteConnection;
   const run = <R>(sql: string, bindings: readonly unknown[] = []) => sqliteRows<R>(conn, sql, bindings);
   let savepoints = 0;
-  const tx: SqlTransaction = {
+  const statements: SqlTransaction = {
     rows: run,
     alone: run,
     async savepoint(inner) {
@@ -90,17 +118,7 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
     },
   };
   try {
-    await run('BEGIN IMMEDIATE');
-    let result: T;
-    try {
-      result = await work(tx);
-      await run('COMMIT');
-    } catch (err) {
-      // A failed COMMIT may have ended the transaction already; then there is nothing to undo.
-      await run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-    return result;
+    return await work(statements);
   } finally {
     await client.releaseConnection(conn);
   }

@@ -66,10 +66,15 @@ export function sanitizeAttemptError(error: string): string {
 /** The columns an attempt is inserted with, in the order of {@link insertBindings}. */
 const INSERT_COLUMNS = ['outbox_id', 'attempt', 'at', 'status', 'error', 'duration_ms', 'outcome', 'instance'] as const;
 
+/** An instance's id as the log keeps it. */
+function loggedInstance(instance: string): string {
+  return instance.slice(0, 128);
+}
+
 /** The bindings of the insert of `outcomes`, row after row in {@link INSERT_COLUMNS}' order. */
 function insertBindings(outcomes: readonly AttemptOutcome[], instance: string): unknown[] {
   const bindings: unknown[] = [];
-  const by = instance.slice(0, 128);
+  const by = loggedInstance(instance);
   for (const outcome of outcomes) {
     bindings.push(
       outcome.id,
@@ -150,6 +155,24 @@ export class AttemptLog {
       return;
     }
     await trx.alone(this.insert.sql(outcomes.length), insertBindings(outcomes, instance));
+  }
+
+  /**
+   * Takes attempts that `instance` logged back out of the log: the outbox on SQLite logs an
+   * attempt before it records the outcome, and takes the attempt back when the outcome could
+   * not be recorded. One statement per attempt (a rare path).
+   *
+   * @param db - where to write
+   */
+  async forget(db: SqlStatements, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
+    for (const outcome of outcomes) {
+      await db.rows(`DELETE FROM ${this.table} WHERE outbox_id = ? AND attempt = ? AND at = ? AND instance = ?`, [
+        outcome.id,
+        outcome.attempt,
+        outcome.at.getTime(),
+        loggedInstance(instance),
+      ]);
+    }
   }
 
   /**

@@ -130,16 +130,7 @@ export class Lanes {
     const first = '(CAST(? AS bigint), CAST(? AS varchar(16)), CAST(? AS integer), CAST(? AS integer), CAST(? AS integer), CAST(? AS text), CAST(? AS bigint), CAST(? AS bigint))';
     const rest = '(?, ?, ?, ?, ?, ?, ?, ?)';
     const values = outcomes.map((_, i) => (i === 0 ? first : rest)).join(', ');
-    const params = outcomes.flatMap(({ row, update: u }) => [
-      Number(row.id),
-      u.status,
-      u.attempts,
-      u.failures,
-      u.last_status,
-      u.last_error,
-      u.next_attempt_at ?? null,
-      u.finished_at ?? null,
-    ]);
+    const params = outcomeBindings(outcomes);
     const updated = await db.rows<{ id: number | string }>(
       `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values})
          UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
@@ -152,10 +143,84 @@ export class Lanes {
     return updated.map((r) => r.id);
   }
 
+  /**
+   * SQLite only: records the outcomes of several attempts (each only where `instance` still
+   * holds the row's claim) and gives each lane whose head finished its next delivery as the
+   * new head, in one statement: what {@link recordOutcomes} and then {@link advance} do in
+   * two. A single statement is atomic without a transaction, so a lane's next head can never
+   * exist without its predecessor's outcome, nor the reverse. Returns the ids whose outcome
+   * was recorded and the rows that became heads.
+   *
+   * Only where one writer runs at a time: the statement decides which lanes move on from the
+   * database as it was before the statement, which on PostgreSQL another instance may have
+   * changed meanwhile (a claim taken over). There the two statements run one after the other.
+   */
+  async finish(
+    db: SqlStatements,
+    outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>,
+    instance: string,
+    claim?: LaneClaim,
+  ): Promise<{ recorded: number[]; heads: OutboxRow[] }> {
+    if (outcomes.length === 0) return { recorded: [], heads: [] };
+    const t = this.table;
+    const values = outcomes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const params = outcomeBindings(outcomes);
+    // `mine`: the outcomes whose claim this instance still holds. `heads`: for each of those
+    // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
+    // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
+    // it is decided before the first row changes.
+    const rows = await db.rows<OutboxRow>(
+      `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values}),
+         mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ?),
+         heads AS MATERIALIZED (
+           SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
+           FROM mine m
+           WHERE m.status <> 'pending'
+             AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = m.lane AND p.status IN ('pending', 'delivering') AND p.id NOT IN (SELECT id FROM mine))),
+         u(id, head, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS MATERIALIZED (
+           SELECT id, 0, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at FROM mine
+           UNION ALL SELECT id, 1, ?, NULL, NULL, NULL, NULL, NULL, NULL FROM heads WHERE id IS NOT NULL)
+       UPDATE ${t} SET status = u.status,
+         attempts = CASE u.head WHEN 1 THEN ${t}.attempts ELSE u.attempts END,
+         failures = CASE u.head WHEN 1 THEN ${t}.failures ELSE u.failures END,
+         last_status = CASE u.head WHEN 1 THEN ${t}.last_status ELSE u.last_status END,
+         last_error = CASE u.head WHEN 1 THEN ${t}.last_error ELSE u.last_error END,
+         next_attempt_at = COALESCE(u.next_attempt_at, ${t}.next_attempt_at),
+         finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
+         locked_by = CASE u.head WHEN 1 THEN ? END,
+         locked_until = CASE u.head WHEN 1 THEN ? END
+       FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? END
+       RETURNING *`,
+      [...params, instance, claim ? 'delivering' : 'pending', claim?.instance ?? null, claim?.until ?? null, instance],
+    );
+    const finishing = new Set(outcomes.map(({ row }) => Number(row.id)));
+    const recorded: number[] = [];
+    const heads: OutboxRow[] = [];
+    for (const row of rows) {
+      if (finishing.has(Number(row.id))) recorded.push(Number(row.id));
+      else heads.push(row);
+    }
+    return { recorded, heads };
+  }
+
   /** Makes deliveries whose claim lapsed (their instance died mid-attempt) due again. */
   async releaseLapsedClaims(db: Knex, now: number): Promise<void> {
     await db(this.table).where('status', 'delivering').andWhere('locked_until', '<', now).update({ status: 'pending', locked_by: null, locked_until: null });
   }
+}
+
+/** The bindings of the outcomes' `VALUES` rows: id, status, attempts, failures, last status, last error, next attempt, finished. */
+function outcomeBindings(outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>): unknown[] {
+  return outcomes.flatMap(({ row, update: u }) => [
+    Number(row.id),
+    u.status,
+    u.attempts,
+    u.failures,
+    u.last_status,
+    u.last_error,
+    u.next_attempt_at ?? null,
+    u.finished_at ?? null,
+  ]);
 }
 
 /**

@@ -492,10 +492,11 @@ export class Outbox {
       at: new Date(now),
       durationMs: result.durationMs,
     };
-    // The outcome, its attempt's log entry and the lane's next head are written in one
-    // transaction (with the results of other attempts that ended meanwhile: group commit), so
-    // an operator never sees a delivery dead or delivered without its last attempt, and a
-    // lane's next delivery is never attempted before its predecessor's outcome is durable.
+    // The outcome, its attempt's log entry and the lane's next head are written together
+    // (with the results of other attempts that ended meanwhile: group commit; see
+    // result-writer.ts), so an operator never sees a delivery dead or delivered without its
+    // last attempt, and a lane's next delivery is never attempted before its predecessor's
+    // outcome is durable.
     const written = await this.results.write({ row, update, outcome });
     if (!written.changed) {
       // Our claim expired and another instance took the delivery over; it reports instead.

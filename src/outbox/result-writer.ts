@@ -1,25 +1,33 @@
 /**
  * Group commit of attempt results. Attempts end one by one, but their outcomes are written
  * together: every outcome that arrives while a write is in flight (or within the same turn
- * of the event loop as the first) goes into the next transaction, which for each of them
- * records the outcome on its row (only while this instance still holds the claim), logs the
- * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn), and
- * gives every lane whose head finished its next delivery as the new head. One transaction per batch instead
- * of one per delivery: on SQLite a commit and its statements are the cost of a delivery,
- * on PostgreSQL the round trips are.
+ * of the event loop as the first) goes into the next write, which for each of them logs the
+ * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn),
+ * records the outcome on its row (only while this instance still holds the claim), and gives
+ * every lane whose head finished its next delivery as the new head. One write per batch
+ * instead of one per delivery: on SQLite its statements and commits are the cost of a
+ * delivery, on PostgreSQL the round trips are.
  *
- * Ordered per lane: a lane's next delivery becomes its head in the very transaction that
- * makes the previous head's outcome durable, so it cannot be attempted before that outcome
- * is; a crash before the commit leaves the previous head claimed, to be attempted again.
+ * On PostgreSQL a batch is one transaction: the outcomes, the attempts of those recorded,
+ * then the lanes' next heads. On SQLite, where one writer runs at a time, the attempts are
+ * logged first and the outcomes and next heads follow in one statement (Lanes.finish); a
+ * single result needs no transaction around the two (each commits by itself, which saves
+ * the trips of `BEGIN` and `COMMIT`), several share one.
  *
- * When a batch cannot be written, each of its results is written again in a transaction of
- * its own, so one failing result holds back no other; one that still fails is reported to
- * its caller, and its delivery stays claimed until the claim lapses (then it is attempted
- * again: at least once).
+ * Ordered per lane: a lane's next delivery becomes its head in the very statement or
+ * transaction that makes the previous head's outcome durable, so it cannot be attempted
+ * before that outcome is; a crash before leaves the previous head claimed, to be attempted
+ * again. An operator never sees an outcome without its attempt in the log; after a crash on
+ * SQLite, an attempt may be logged whose outcome was not recorded (it is made again).
+ *
+ * When a batch cannot be written, each of its results is written again on its own, so one
+ * failing result holds back no other; one that still fails is reported to its caller (its
+ * attempt is taken back out of the log), and its delivery stays claimed until the claim
+ * lapses (then it is attempted again: at least once).
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect.js';
-import { sqlTransaction, type SqlTransaction } from '../db/statements.js';
+import { sqliteAutocommit, sqlTransaction, type SqlTransaction } from '../db/statements.js';
 import type { Logger } from '../logger.js';
 import type { AttemptLog } from './attempt-log.js';
 import type { LaneClaim, Lanes, OutboxRow, OutcomeUpdate } from './lanes.js';
@@ -123,20 +131,66 @@ export class ResultWriter {
   }
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
-    return sqlTransaction(this.knex, this.dialect, async (trx) => {
-      const updated = new Set((await this.lanes.recordOutcomes(trx, writes, this.instance)).map(Number));
-      const changed = writes.map((w) => updated.has(Number(w.row.id)));
-      const recorded = writes.filter((_, i) => changed[i]);
-      if (recorded.length > 0) await this.logAttempts(trx, recorded);
-      const finished = recorded.filter((w) => w.outcome.next !== 'retry').map((w) => w.row.ordering_key);
-      const claim = this.laneClaim();
-      const heads = await this.lanes.advance(trx, finished, claim);
-      const following = new Map(claim ? heads.map((h) => [h.ordering_key, h] as const) : []);
-      return writes.map((w, i) => {
-        const next = changed[i] && w.outcome.next !== 'retry' ? following.get(w.row.ordering_key) : undefined;
-        return next ? { changed: changed[i], following: next } : { changed: changed[i] };
-      });
+    if (this.dialect.name !== 'sqlite') return sqlTransaction(this.knex, this.dialect, (trx) => this.recordThenAdvance(trx, writes));
+    // One result's two statements need no transaction (see logThenFinish); several share one.
+    if (writes.length === 1) return sqliteAutocommit(this.knex, (db) => this.logThenFinish(db, writes, false));
+    return sqlTransaction(this.knex, this.dialect, (trx) => this.logThenFinish(trx, writes, true));
+  }
+
+  /**
+   * PostgreSQL: the outcomes (where this instance still holds the claim), then the attempts
+   * of those recorded, then the next heads of the lanes whose head finished, each statement
+   * seeing what the one before it did.
+   */
+  private async recordThenAdvance(trx: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
+    const updated = new Set((await this.lanes.recordOutcomes(trx, writes, this.instance)).map(Number));
+    const recorded = writes.filter((w) => updated.has(Number(w.row.id)));
+    if (recorded.length > 0) await this.logAttempts(trx, recorded);
+    const finished = recorded.filter((w) => w.outcome.next !== 'retry').map((w) => w.row.ordering_key);
+    const claim = this.laneClaim();
+    const heads = await this.lanes.advance(trx, finished, claim);
+    return this.written(writes, updated, claim ? heads : []);
+  }
+
+  /**
+   * SQLite (one writer at a time): the attempts first, then the outcomes and the next heads
+   * in one statement ({@link Lanes.finish}). In that order, a crash between the two (when
+   * they run outside a transaction) leaves an attempt logged whose outcome was not recorded,
+   * and the delivery is attempted again; never an outcome without its attempt. An attempt
+   * whose outcome was not recorded (the claim had lapsed) is taken back out of the log.
+   */
+  private async logThenFinish(db: SqlTransaction, writes: readonly AttemptResultWrite[], inTransaction: boolean): Promise<ResultWritten[]> {
+    await this.logAttempts(db, writes);
+    const claim = this.laneClaim();
+    let finished: { recorded: number[]; heads: OutboxRow[] };
+    try {
+      finished = await this.lanes.finish(db, writes, this.instance, claim);
+    } catch (err) {
+      // Outside a transaction nothing undoes the log: take the attempts back, as no outcome was recorded.
+      if (!inTransaction) await this.forgetAttempts(db, writes);
+      throw err;
+    }
+    const updated = new Set(finished.recorded);
+    await this.forgetAttempts(db, writes.filter((w) => !updated.has(Number(w.row.id))));
+    return this.written(writes, updated, claim ? finished.heads : []);
+  }
+
+  /** What each write did: whether its outcome was recorded, and its lane's next delivery when one became the head. */
+  private written(writes: readonly AttemptResultWrite[], updated: ReadonlySet<number>, heads: readonly OutboxRow[]): ResultWritten[] {
+    const following = new Map(heads.map((h) => [h.ordering_key, h] as const));
+    return writes.map((w) => {
+      const changed = updated.has(Number(w.row.id));
+      const next = changed && w.outcome.next !== 'retry' ? following.get(w.row.ordering_key) : undefined;
+      return next ? { changed, following: next } : { changed };
     });
+  }
+
+  /** Takes logged attempts back out of the log (their outcomes were not recorded). Never throws. */
+  private async forgetAttempts(db: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.attemptLog
+      .forget(db, writes.map((w) => w.outcome), this.instance)
+      .catch((err: unknown) => this.logger.error({ err, results: writes.length }, 'outbox could not take back attempts whose outcome was not recorded'));
   }
 
   /**

@@ -68,7 +68,7 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
       return work({ ...statements, savepoint, alone: (sql, bindings) => savepoint((sp) => sp.rows(sql, bindings)) });
     });
   }
-  return onSqliteConnection(knex, async (tx) => {
+  return sqliteAutocommit(knex, async (tx) => {
     await tx.rows('BEGIN IMMEDIATE', []);
     let result: T;
     try {
@@ -90,12 +90,7 @@ export async function sqlTransaction<T>(knex: Knex, dialect: Dialect, work: (tx:
  * every statement is complete by itself, so that a crash between two of them leaves nothing
  * half done: it saves the two trips to SQLite's thread that `BEGIN` and `COMMIT` cost.
  */
-export function sqliteAutocommit<T>(knex: Knex, work: (statements: SqlTransaction) => Promise<T>): Promise<T> {
-  return onSqliteConnection(knex, work);
-}
-
-/** Borrows SQLite's pooled connection for `work`; its statements run on it directly (see sqlite-statements.ts). */
-async function onSqliteConnection<T>(knex: Knex, work: (statements: SqlTransaction) => Promise<T>): Promise<T> {
+export async function sqliteAutocommit<T>(knex: Knex, work: (statements: SqlTransaction) => Promise<T>): Promise<T> {
   const client = knex.client as Knex.Client;
   const conn = (await client.acquireConnection()) as SqliteConnection;
   const run = <R>(sql: string, bindings: readonly unknown[] = []) => sqliteRows<R>(conn, sql, bindings);

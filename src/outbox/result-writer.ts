@@ -64,8 +64,6 @@ interface Waiting {
 export class ResultWriter {
   private queue: Waiting[] = [];
   private draining = false;
-  private idle: Promise<void> = Promise.resolve();
-  private settleIdle?: () => void;
 
   /**
    * @param knex - the shared database
@@ -94,15 +92,9 @@ export class ResultWriter {
       this.queue.push({ write, resolve, reject });
       if (this.draining) return;
       this.draining = true;
-      this.idle = new Promise((r) => (this.settleIdle = r));
       // The next turn of the event loop: results of attempts that ended in the same turn join.
       setImmediate(() => void this.drain());
     });
-  }
-
-  /** Resolves when no result is waiting or being written. */
-  settled(): Promise<void> {
-    return this.idle;
   }
 
   private async drain(): Promise<void> {
@@ -127,7 +119,6 @@ export class ResultWriter {
       }
     }
     this.draining = false;
-    this.settleIdle?.();
   }
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {

@@ -10,7 +10,8 @@
  *
  * Only how a query is run changes: the same SQL, bindings and answers (rows, or the last
  * inserted rowid and the count of changed rows), chosen by the query's method as knex itself
- * does. Streams (`.stream()`) are left to knex.
+ * does. Streams (`.stream()`) are left to knex. One thing knex does not do is added: a
+ * transaction whose `COMMIT` fails is rolled back before its connection goes back to the pool.
  */
 import type { Knex } from 'knex';
 import { sqliteRows, sqliteRun, type SqliteConnection } from './sqlite-statements.js';
@@ -43,10 +44,22 @@ function answersChanges(query: KnexQuery): boolean {
 async function preparedQuery(connection: SqliteConnection, query: KnexQuery): Promise<KnexQuery> {
   if (!query.sql) throw new Error('The query is empty');
   const bindings = query.bindings ?? [];
-  if (answersChanges(query)) query.context = await sqliteRun(connection, query.sql, bindings);
-  else query.response = await sqliteRows(connection, query.sql, bindings);
+  try {
+    if (answersChanges(query)) query.context = await sqliteRun(connection, query.sql, bindings);
+    else query.response = await sqliteRows(connection, query.sql, bindings);
+  } catch (err) {
+    // A COMMIT that fails (a deferred constraint broken) leaves SQLite's transaction open,
+    // and knex rejects the transaction but hands the connection back as it is: every later
+    // query would run inside that transaction, never committed, and the next BEGIN would
+    // fail. The transaction is undone here, as its caller was told it failed.
+    if (COMMIT.test(query.sql)) await sqliteRun(connection, 'ROLLBACK', []).catch(() => undefined);
+    throw err;
+  }
   return query;
 }
+
+/** Knex's SQL that ends a transaction (`COMMIT;`), not a savepoint's `RELEASE`. */
+const COMMIT = /^\s*COMMIT\b/i;
 
 /** A knex client class. */
 type ClientClass = abstract new (...args: never[]) => Knex.Client;

@@ -4,12 +4,13 @@
  * reused, in transactions too and on the read connection, and every kind of query answers
  * as knex's own SQLite client answers it (rows, the inserted id, the count of changed rows,
  * `RETURNING` rows); a failing query rejects with SQLite's error and its statement still
- * works. SQLite only: on PostgreSQL knex runs queries as it always does.
+ * works; a transaction whose COMMIT fails is rolled back (knex leaves it open). SQLite only:
+ * on PostgreSQL knex runs queries as it always does, and a failed COMMIT ends the transaction.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import knexFactory, { type Knex } from 'knex';
 import { openDatabase } from '../../src/db/database.js';
 
@@ -27,7 +28,8 @@ async function countPrepares(knex: Knex): Promise<{ count: number }> {
   return counter;
 }
 
-t.test('queries are prepared once and answer as knex answers them', async (t) => {
+/** A database the kernel opens on a new file in a scratch directory, closed and removed after the test. */
+function scratchDatabase(t: Test): { dir: string; file: string; opened: ReturnType<typeof openDatabase> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-prepared-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'db.sqlite');
@@ -36,6 +38,11 @@ t.test('queries are prepared once and answer as knex answers them', async (t) =>
     await opened.knex.destroy();
     await opened.reads.destroy();
   });
+  return { dir, file, opened };
+}
+
+t.test('queries are prepared once and answer as knex answers them', async (t) => {
+  const { dir, file, opened } = scratchDatabase(t);
   const db = opened.knex;
   await db.schema.createTable('items', (b) => {
     b.increments('id');
@@ -107,4 +114,34 @@ t.test('queries are prepared once and answer as knex answers them', async (t) =>
   const readPrepares = await countPrepares(opened.reads);
   for (let i = 0; i < 3; i++) t.equal((await opened.reads('items').where('name', 'g').first()).id, g, 'the read connection reads');
   t.equal(readPrepares.count, 1, 'and prepares a query once too');
+});
+
+t.test('a transaction whose COMMIT fails is rolled back: the connection goes back to the pool outside it', async (t) => {
+  const { file, opened } = scratchDatabase(t);
+  const db = opened.knex;
+  // A deferred foreign key is checked at COMMIT: breaking it makes the COMMIT fail.
+  await db.raw('CREATE TABLE parents (id INTEGER PRIMARY KEY)');
+  await db.raw('CREATE TABLE children (parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)');
+  await db.raw('CREATE TABLE notes (text TEXT)');
+  for (let round = 1; round <= 2; round++) {
+    await t.rejects(
+      db.transaction(async (trx) => {
+        await trx('notes').insert({ text: 'in the failed transaction' });
+        await trx('children').insert({ parent: 999 });
+      }),
+      /FOREIGN KEY constraint failed/,
+      `round ${round}: the COMMIT fails`,
+    );
+    t.same(await db('notes').pluck('text'), [], 'nothing of it is seen');
+  }
+  await db.transaction(async (trx) => {
+    await trx('parents').insert({ id: 1 });
+    await trx('children').insert({ parent: 1 });
+    await trx('notes').insert({ text: 'kept' });
+  });
+  await db('notes').insert({ text: 'outside a transaction' });
+  // What another connection sees is what was committed.
+  const other = knexFactory({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true });
+  t.teardown(() => other.destroy());
+  t.same(await other('notes').orderBy('rowid').pluck('text'), ['kept', 'outside a transaction'], 'the next transaction and the next write are committed');
 });

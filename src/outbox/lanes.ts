@@ -67,6 +67,9 @@ export class Lanes {
    * @param table - the outbox table
    * @param dialect - the engine's helpers
    */
+  /** {@link finish}'s SQL by the number of outcomes. */
+  private readonly finishStatements = new Map<number, string>();
+
   constructor(
     private readonly table: string,
     private readonly dialect: Dialect,
@@ -162,36 +165,9 @@ export class Lanes {
     claim?: LaneClaim,
   ): Promise<{ recorded: number[]; heads: OutboxRow[] }> {
     if (outcomes.length === 0) return { recorded: [], heads: [] };
-    const t = this.table;
-    const values = outcomes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    const params = outcomeBindings(outcomes);
-    // `mine`: the outcomes whose claim this instance still holds. `heads`: for each of those
-    // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
-    // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
-    // it is decided before the first row changes.
     const rows = await db.rows<OutboxRow>(
-      `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values}),
-         mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ?),
-         heads AS MATERIALIZED (
-           SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
-           FROM mine m
-           WHERE m.status <> 'pending'
-             AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = m.lane AND p.status IN ('pending', 'delivering') AND p.id NOT IN (SELECT id FROM mine))),
-         u(id, head, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS MATERIALIZED (
-           SELECT id, 0, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at FROM mine
-           UNION ALL SELECT id, 1, ?, NULL, NULL, NULL, NULL, NULL, NULL FROM heads WHERE id IS NOT NULL)
-       UPDATE ${t} SET status = u.status,
-         attempts = CASE u.head WHEN 1 THEN ${t}.attempts ELSE u.attempts END,
-         failures = CASE u.head WHEN 1 THEN ${t}.failures ELSE u.failures END,
-         last_status = CASE u.head WHEN 1 THEN ${t}.last_status ELSE u.last_status END,
-         last_error = CASE u.head WHEN 1 THEN ${t}.last_error ELSE u.last_error END,
-         next_attempt_at = COALESCE(u.next_attempt_at, ${t}.next_attempt_at),
-         finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
-         locked_by = CASE u.head WHEN 1 THEN ? END,
-         locked_until = CASE u.head WHEN 1 THEN ? END
-       FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? END
-       RETURNING *`,
-      [...params, instance, claim ? 'delivering' : 'pending', claim?.instance ?? null, claim?.until ?? null, instance],
+      this.finishSql(outcomes.length),
+      [...outcomeBindings(outcomes), instance, claim ? 'delivering' : 'pending', claim?.instance ?? null, claim?.until ?? null, instance],
     );
     const finishing = new Set(outcomes.map(({ row }) => Number(row.id)));
     const recorded: number[] = [];
@@ -201,6 +177,41 @@ export class Lanes {
       else heads.push(row);
     }
     return { recorded, heads };
+  }
+
+  /** The statement of {@link finish} for `count` outcomes, built once per count (a batch holds at most a few hundred). */
+  private finishSql(count: number): string {
+    let sql = this.finishStatements.get(count);
+    if (sql !== undefined) return sql;
+    const t = this.table;
+    const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    // `mine`: the outcomes whose claim this instance still holds. `heads`: for each of those
+    // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
+    // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
+    // it is decided before the first row changes.
+    sql = `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values}),
+       mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ?),
+       heads AS MATERIALIZED (
+         SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
+         FROM mine m
+         WHERE m.status <> 'pending'
+           AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = m.lane AND p.status IN ('pending', 'delivering') AND p.id NOT IN (SELECT id FROM mine))),
+       u(id, head, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS MATERIALIZED (
+         SELECT id, 0, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at FROM mine
+         UNION ALL SELECT id, 1, ?, NULL, NULL, NULL, NULL, NULL, NULL FROM heads WHERE id IS NOT NULL)
+     UPDATE ${t} SET status = u.status,
+       attempts = CASE u.head WHEN 1 THEN ${t}.attempts ELSE u.attempts END,
+       failures = CASE u.head WHEN 1 THEN ${t}.failures ELSE u.failures END,
+       last_status = CASE u.head WHEN 1 THEN ${t}.last_status ELSE u.last_status END,
+       last_error = CASE u.head WHEN 1 THEN ${t}.last_error ELSE u.last_error END,
+       next_attempt_at = COALESCE(u.next_attempt_at, ${t}.next_attempt_at),
+       finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
+       locked_by = CASE u.head WHEN 1 THEN ? END,
+       locked_until = CASE u.head WHEN 1 THEN ? END
+     FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? END
+     RETURNING *`;
+    this.finishStatements.set(count, sql);
+    return sql;
   }
 
   /** Makes deliveries whose claim lapsed (their instance died mid-attempt) due again. */

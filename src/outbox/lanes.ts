@@ -63,13 +63,13 @@ export interface OutcomeUpdate {
 
 /** The SQL of one outbox table on one engine. */
 export class Lanes {
+  /** {@link finish}'s SQL by the number of outcomes. */
+  private readonly finishStatements = new Map<number, string>();
+
   /**
    * @param table - the outbox table
    * @param dialect - the engine's helpers
    */
-  /** {@link finish}'s SQL by the number of outcomes. */
-  private readonly finishStatements = new Map<number, string>();
-
   constructor(
     private readonly table: string,
     private readonly dialect: Dialect,

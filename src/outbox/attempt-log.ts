@@ -160,18 +160,21 @@ export class AttemptLog {
   /**
    * Takes attempts that `instance` logged back out of the log: the outbox on SQLite logs an
    * attempt before it records the outcome, and takes the attempt back when the outcome could
-   * not be recorded. One statement per attempt (a rare path).
+   * not be recorded. One statement per attempt (a rare path), each removing one entry: the
+   * newest that matches the attempt (its delivery, number, time, outcome and instance). Two
+   * attempts of one delivery can match all but the outcome (its claim lapsed during a slow
+   * attempt and this instance took it again), and even that: taking one back must leave the
+   * other.
    *
    * @param db - where to write
    */
   async forget(db: SqlStatements, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
     for (const outcome of outcomes) {
-      await db.rows(`DELETE FROM ${this.table} WHERE outbox_id = ? AND attempt = ? AND at = ? AND instance = ?`, [
-        outcome.id,
-        outcome.attempt,
-        outcome.at.getTime(),
-        loggedInstance(instance),
-      ]);
+      await db.rows(
+        `DELETE FROM ${this.table} WHERE id = (SELECT id FROM ${this.table}
+           WHERE outbox_id = ? AND attempt = ? AND at = ? AND outcome = ? AND instance = ? ORDER BY id DESC LIMIT 1)`,
+        [outcome.id, outcome.attempt, outcome.at.getTime(), outcome.next, loggedInstance(instance)],
+      );
     }
   }
 

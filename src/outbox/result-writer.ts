@@ -99,7 +99,7 @@ export class ResultWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, RESULT_BATCH_MAX);
+      const batch = this.nextBatch();
       try {
         const written = await this.writeBatch(batch.map((w) => w.write));
         batch.forEach((w, i) => w.resolve(written[i]));
@@ -119,6 +119,33 @@ export class ResultWriter {
       }
     }
     this.draining = false;
+  }
+
+  /**
+   * Takes the next batch off the queue: up to {@link RESULT_BATCH_MAX} results, at most one per
+   * delivery. Two results for one delivery happen when its claim lapsed during a slow attempt
+   * and this instance claimed it again; in one statement, which of the two outcomes is applied
+   * would be the database's choice, and with one a retry and the other finished, the lane
+   * could be handed on while the delivery stays its head. The later one goes into the next
+   * batch, written after this one: once the first has been recorded, which releases the
+   * claim, the later one is turned down.
+   */
+  private nextBatch(): Waiting[] {
+    const batch: Waiting[] = [];
+    const later: Waiting[] = [];
+    const ids = new Set<number>();
+    let i = 0;
+    for (; i < this.queue.length && batch.length < RESULT_BATCH_MAX; i++) {
+      const waiting = this.queue[i];
+      const id = Number(waiting.write.row.id);
+      if (ids.has(id)) later.push(waiting);
+      else {
+        ids.add(id);
+        batch.push(waiting);
+      }
+    }
+    this.queue = later.length > 0 ? [...later, ...this.queue.slice(i)] : this.queue.slice(i);
+    return batch;
   }
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {

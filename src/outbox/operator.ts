@@ -5,7 +5,9 @@
  *
  * A replay keeps the delivery's id (`X-Switchboard-Delivery`, on which receivers
  * deduplicate), checks the URL against the policy in force now (the worker checks again on
- * every attempt), and puts the delivery back at the end of its lane with fresh attempts.
+ * every attempt), and puts the delivery back in its lane with fresh attempts, in the place
+ * its creation gives it: after the delivery being attempted there now, before those created
+ * after it.
  * It only changes the database, so on PostgreSQL whichever instance claims it delivers it,
  * and the owning family sees the outcome through its usual attempt listener (Owncast's
  * `lastUsed`, Talk's `error_count` and `last_error_*`).

@@ -613,7 +613,12 @@ export class Outbox {
     return dropped;
   }
 
-  /** Puts a dead delivery back at the end of its lane with fresh attempts; true when it was dead. */
+  /**
+   * Puts a dead delivery back in its lane with fresh attempts; true when it was dead. It keeps
+   * its row, so it takes the place its creation gives it: after the delivery being attempted
+   * in the lane now, before those created after it that still wait (a lane's queued
+   * deliveries go in the order they were made).
+   */
   async requeue(id: number, owner?: string): Promise<boolean> {
     const now = Date.now();
     const q = this.knex(this.table).where({ id, status: 'dead' });

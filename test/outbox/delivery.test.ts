@@ -127,6 +127,32 @@ for (const kind of databaseKinds()) {
     t.match(outcomes[2], { ok: true, attempt: 1 });
   });
 
+  t.test(`${kind}: a re-queued delivery goes back to its place in its lane: after the head, before the deliveries made after it`, async (t) => {
+    const receiver = await startReceiver(() => ({ status: 500 }));
+    t.teardown(receiver.close);
+    const outcomes: AttemptOutcome[] = [];
+    const holder: { ctx?: PluginContext } = {};
+    const sb = await startTestKernel({ database: kind, plugins: [notifier(outcomes, holder)], outbox: { maxAttempts: 1000, backoffBaseMs: 20, backoffMaxMs: 40 } });
+    t.teardown(sb.close);
+    const outbox = holder.ctx!.outbox;
+    const first = await outbox.enqueue({ url: receiver.url, body: 'first', orderingKey: 'lane', maxAttempts: 1 });
+    await until(() => outcomes.some((o) => o.id === first.id && o.next === 'dead'));
+    const [second, third] = await outbox.enqueueMany([
+      { url: receiver.url, body: 'second', orderingKey: 'lane' },
+      { url: receiver.url, body: 'third', orderingKey: 'lane' },
+    ]);
+    // The second is the lane's head now, failing and retried; the third waits behind it.
+    await until(() => outcomes.some((o) => o.id === second.id));
+    t.equal(await outbox.requeue(first.id), true);
+    receiver.behave(() => ({ status: 200 }));
+    await until(() => outcomes.filter((o) => o.ok).length === 3);
+    t.same(
+      outcomes.filter((o) => o.ok).map((o) => o.id),
+      [second.id, first.id, third.id],
+      'the head first, then the re-queued delivery, then the one made after it',
+    );
+  });
+
   t.test(`${kind}: Retry-After is honoured`, async (t) => {
     const receiver = await startReceiver((_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 200 }));
     t.teardown(receiver.close);

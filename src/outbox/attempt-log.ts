@@ -154,7 +154,29 @@ export class AttemptLog {
       await trx.savepoint((savepoint) => this.recordMany(outcomes, instance, savepoint));
       return;
     }
+    await this.insertIn(trx, outcomes, instance);
+  }
+
+  /**
+   * Inserts attempts in the transaction `trx`, as one statement whose failure undoes nothing
+   * else there ({@link SqlTransaction.alone}), and trims nothing: for an attempt logged before
+   * its outcome is recorded (the outbox on SQLite), which may yet be taken back
+   * ({@link forget}), trimming first would drop an older attempt for nothing. Call
+   * {@link trimFor} once the outcomes are recorded.
+   */
+  async insertIn(trx: SqlTransaction, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
+    if (outcomes.length === 0) return;
     await trx.alone(this.insert.sql(outcomes.length), insertBindings(outcomes, instance));
+  }
+
+  /**
+   * Drops the attempts beyond the newest {@link ATTEMPTS_KEPT} of the deliveries of `outcomes`
+   * that can have more (see {@link insertIn}).
+   *
+   * @param db - where to write
+   */
+  async trimFor(db: SqlStatements, outcomes: readonly AttemptOutcome[]): Promise<void> {
+    await this.trim(idsToTrim(outcomes), ATTEMPTS_KEPT, db);
   }
 
   /**

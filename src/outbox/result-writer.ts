@@ -12,7 +12,8 @@
  * then the lanes' next heads. On SQLite, where one writer runs at a time, the attempts are
  * logged first and the outcomes and next heads follow in one statement (Lanes.finish); a
  * single result needs no transaction around the two (each commits by itself, which saves
- * the trips of `BEGIN` and `COMMIT`), several share one.
+ * the trips of `BEGIN` and `COMMIT`), several share one. The log of a delivery that may
+ * have more attempts than are kept is trimmed after its outcome is recorded.
  *
  * Ordered per lane: a lane's next delivery becomes its head in the very statement or
  * transaction that makes the previous head's outcome durable, so it cannot be attempted
@@ -178,7 +179,8 @@ export class ResultWriter {
    * whose outcome was not recorded (the claim had lapsed) is taken back out of the log.
    */
   private async logThenFinish(db: SqlTransaction, writes: readonly AttemptResultWrite[], inTransaction: boolean): Promise<ResultWritten[]> {
-    await this.logAttempts(db, writes);
+    // Logged untrimmed: an attempt taken back below must not have cost an older one its place.
+    await this.logAttempts(db, writes, (outcomes) => this.attemptLog.insertIn(db, outcomes, this.instance));
     const claim = this.laneClaim();
     let finished: { recorded: number[]; heads: OutboxRow[] };
     try {
@@ -190,7 +192,16 @@ export class ResultWriter {
     }
     const updated = new Set(finished.recorded);
     await this.forgetAttempts(db, writes.filter((w) => !updated.has(Number(w.row.id))));
+    await this.trimAttempts(db, writes.filter((w) => updated.has(Number(w.row.id))));
     return this.written(writes, updated, claim ? finished.heads : []);
+  }
+
+  /** Trims the log of deliveries whose outcomes were recorded to the attempts kept. Never throws: the log's length is housekeeping. */
+  private async trimAttempts(db: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.attemptLog
+      .trimFor(db, writes.map((w) => w.outcome))
+      .catch((err: unknown) => this.logger.error({ err, results: writes.length }, 'outbox could not trim the attempt log'));
   }
 
   /** What each write did: whether its outcome was recorded, and its lane's next delivery when one became the head. */
@@ -215,10 +226,17 @@ export class ResultWriter {
    * Logs the batch's attempts, apart from the rest of the transaction; when that fails, each
    * on its own, so that an attempt that cannot be logged costs no other its entry. Never
    * throws: a failure to log never undoes an outcome.
+   *
+   * @param log - how a list of attempts is logged (by default with the trim to the attempts
+   * kept, {@link AttemptLog.recordIn})
    */
-  private async logAttempts(trx: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+  private async logAttempts(
+    trx: SqlTransaction,
+    writes: readonly AttemptResultWrite[],
+    log: (outcomes: readonly AttemptOutcome[]) => Promise<void> = (outcomes) => this.attemptLog.recordIn(trx, outcomes, this.instance),
+  ): Promise<void> {
     try {
-      await this.attemptLog.recordIn(trx, writes.map((w) => w.outcome), this.instance);
+      await log(writes.map((w) => w.outcome));
       return;
     } catch (err) {
       if (writes.length === 1) {
@@ -227,9 +245,7 @@ export class ResultWriter {
       }
     }
     for (const w of writes) {
-      await this.attemptLog
-        .recordIn(trx, [w.outcome], this.instance)
-        .catch((err: unknown) => this.logger.error({ err, delivery: w.row.delivery_id }, 'outbox could not record an attempt'));
+      await log([w.outcome]).catch((err: unknown) => this.logger.error({ err, delivery: w.row.delivery_id }, 'outbox could not record an attempt'));
     }
   }
 }

@@ -1,0 +1,176 @@
+/**
+ * The result writer's rare paths, on SQLite and PostgreSQL, driven directly against a
+ * database with the kernel's tables:
+ * - Two results for one delivery. They happen when a delivery's claim lapsed during a slow
+ *   attempt and the same instance claimed it again: two attempts of it run at once. Written
+ *   in one batch, which of the two outcomes the database applied was its own choice; with one
+ *   a retry and the other delivered, the lane was handed on to its next delivery while the
+ *   retried one stayed its head (two heads). The later one now goes into the next batch,
+ *   where it is turned down.
+ * - An attempt whose outcome is not recorded, of a delivery whose log is full. On SQLite the
+ *   attempt is logged before its outcome and taken back when the outcome is not recorded;
+ *   the log was trimmed with the insert, so the oldest kept attempt went for nothing.
+ */
+import t, { type Test } from 'tap';
+import type { Knex } from 'knex';
+import { pino } from 'pino';
+import { openDatabase } from '../../src/db/database.js';
+import { dialectOf } from '../../src/db/dialect.js';
+import { kernelMigrations } from '../../src/db/kernel-migrations.js';
+import { runMigrations } from '../../src/db/migrations.js';
+import { ATTEMPTS_KEPT, AttemptLog } from '../../src/outbox/attempt-log.js';
+import { Lanes, type OutboxRow, type OutcomeUpdate } from '../../src/outbox/lanes.js';
+import type { AttemptOutcome } from '../../src/outbox/outbox.js';
+import { ResultWriter, type AttemptResultWrite } from '../../src/outbox/result-writer.js';
+import { createTestDatabase, databaseKinds, type DatabaseKind } from '../../src/testing/index.js';
+
+const TABLE = 'swb_outbox';
+const ME = 'instance-a';
+const FAR = Date.now() + 3_600_000;
+
+interface Setup {
+  knex: Knex;
+  writer: ResultWriter;
+  attemptLog: AttemptLog;
+  /** Inserts a delivery in lane `lane` with `status`, claimed by `lockedBy`; answers its row. */
+  insert(status: string, lockedBy: string | null, attempts?: number): Promise<OutboxRow>;
+}
+
+/** A fresh database of `kind` with the kernel's tables, and a result writer for instance {@link ME}. */
+async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
+  const database = await createTestDatabase(kind);
+  t.teardown(database.drop);
+  const { knex, reads } = openDatabase(database.url);
+  t.teardown(async () => {
+    if (reads !== knex) await reads.destroy();
+    await knex.destroy();
+  });
+  await runMigrations(knex, 'swb_', kernelMigrations);
+  let n = 0;
+  const insert = async (status: string, lockedBy: string | null, attempts = 0): Promise<OutboxRow> => {
+    n++;
+    const [{ id }] = (await knex(TABLE)
+      .insert({
+        delivery_id: `delivery-${n}`,
+        owner: 'notifier',
+        url: 'http://127.0.0.1:9/hook',
+        ordering_key: 'lane',
+        headers: '{}',
+        body: Buffer.from(`{"n":${n}}`),
+        success: 'any-2xx',
+        status,
+        attempts,
+        failures: attempts,
+        max_attempts: 100,
+        timeout_ms: 1000,
+        next_attempt_at: 0,
+        created_at: n,
+        expires_at: FAR,
+        locked_by: lockedBy,
+        locked_until: lockedBy ? FAR : null,
+      })
+      .returning('id')) as Array<{ id: number | string }>;
+    return (await knex(TABLE).where({ id }).first()) as OutboxRow;
+  };
+  const dialect = dialectOf(knex);
+  const attemptLog = new AttemptLog(knex, 'swb_');
+  const writer = new ResultWriter(knex, dialect, TABLE, new Lanes(TABLE, dialect), attemptLog, pino({ level: 'silent' }), ME, () => ({ instance: ME, until: FAR }));
+  return { knex, writer, attemptLog, insert };
+}
+
+/** The result of attempt `row.attempts + 1` of `row`, ending at `at`: delivered (200) or to be retried (503). */
+function result(row: OutboxRow, next: 'delivered' | 'retry', at: Date): AttemptResultWrite {
+  const attempt = row.attempts + 1;
+  const status = next === 'delivered' ? 200 : 503;
+  const update: OutcomeUpdate =
+    next === 'retry'
+      ? { status: 'pending', attempts: attempt, failures: row.failures + 1, last_status: status, last_error: `UnexpectedStatusCode: ${status}`, next_attempt_at: FAR }
+      : { status: 'delivered', attempts: attempt, failures: row.failures, last_status: status, last_error: null, finished_at: at.getTime() };
+  const outcome: AttemptOutcome = {
+    id: Number(row.id),
+    deliveryId: row.delivery_id,
+    owner: row.owner,
+    ownerRef: null,
+    url: row.url,
+    attempt,
+    ok: next === 'delivered',
+    status,
+    ...(next === 'retry' ? { error: `UnexpectedStatusCode: ${status}` } : {}),
+    next,
+    at,
+    durationMs: 3,
+  };
+  return { row, update, outcome };
+}
+
+/** `row` after its {@link ATTEMPTS_KEPT} attempts were made and logged (retries, a minute ago). */
+async function withFullLog(attemptLog: AttemptLog, row: OutboxRow): Promise<OutboxRow> {
+  const start = Date.now() - 60_000;
+  for (let i = 0; i < ATTEMPTS_KEPT; i++) await attemptLog.record(result({ ...row, attempts: i }, 'retry', new Date(start + i)).outcome, ME);
+  return row;
+}
+
+/** The numbers of the attempts logged for `row`, oldest first. */
+async function attemptNumbers(attemptLog: AttemptLog, row: OutboxRow): Promise<number[]> {
+  return ((await attemptLog.forDeliveries([Number(row.id)])).get(Number(row.id)) ?? []).map((a) => a.attempt);
+}
+
+/** The integers from `from` to `to`. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+for (const kind of databaseKinds()) {
+  t.test(`${kind}: a delivery's two results in one turn: the first is written, the second turned down, and its lane keeps one head`, async (t) => {
+    const { knex, writer, attemptLog, insert } = await setup(t, kind);
+    // The lane's head, claimed by this instance (twice over), and the delivery queued behind it.
+    const head = await insert('delivering', ME);
+    const next = await insert('queued', null);
+    // Both attempts end in the same millisecond: their log entries differ only in outcome.
+    const at = new Date();
+    // Both in the same turn: without the rule they went into one batch.
+    const [delivered, retried] = await Promise.all([writer.write(result(head, 'delivered', at)), writer.write(result(head, 'retry', at))]);
+
+    t.equal(delivered.changed, true, 'the first result is written');
+    t.equal(delivered.following && Number(delivered.following.id), Number(next.id), 'and hands the lane on to its next delivery');
+    t.equal(retried.changed, false, 'the second finds the claim released and is turned down');
+    const rows = (await knex(TABLE).orderBy('id').select('id', 'status', 'locked_by')) as Array<{ id: number | string; status: string; locked_by: string | null }>;
+    t.same(
+      rows.map((r) => [Number(r.id), r.status, r.locked_by]),
+      [
+        [Number(head.id), 'delivered', null],
+        [Number(next.id), 'delivering', ME],
+      ],
+      'the delivery is delivered and the lane has one head, its next delivery',
+    );
+    const logged = (await attemptLog.forDeliveries([Number(head.id)])).get(Number(head.id)) ?? [];
+    t.same(
+      logged.map((a) => [a.status, a.outcome]),
+      [[200, 'delivered']],
+      'only the written result is in the attempt log (taking the other back left it)',
+    );
+  });
+
+  t.test(`${kind}: an attempt whose outcome is not recorded costs a full log none of its kept attempts`, async (t) => {
+    const { knex, writer, attemptLog, insert } = await setup(t, kind);
+    // Twenty attempts made and logged; another instance has the claim now.
+    const row = await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT));
+    await knex(TABLE).where({ id: row.id }).update({ locked_by: 'instance-b' });
+
+    const written = await writer.write(result(row, 'retry', new Date()));
+
+    t.equal(written.changed, false, 'the outcome is not recorded');
+    t.same(await attemptNumbers(attemptLog, row), range(1, ATTEMPTS_KEPT), 'the kept attempts are all there, the oldest included');
+    t.same(await knex(TABLE).where({ id: row.id }).first('status', 'locked_by', 'attempts'), { status: 'delivering', locked_by: 'instance-b', attempts: ATTEMPTS_KEPT }, 'the row is the other instance\'s');
+  });
+
+  t.test(`${kind}: a recorded attempt still trims its delivery's log to the attempts kept`, async (t) => {
+    const { writer, attemptLog, insert } = await setup(t, kind);
+    const row = await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT));
+
+    const written = await writer.write(result(row, 'retry', new Date()));
+
+    t.equal(written.changed, true, 'the outcome is recorded');
+    t.same(await attemptNumbers(attemptLog, row), range(2, ATTEMPTS_KEPT + 1), 'the newest attempts are kept, the oldest dropped');
+  });
+}

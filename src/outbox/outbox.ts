@@ -185,7 +185,11 @@ export class Outbox {
   private readonly settings: Required<Omit<OutboxOptions, 'allow' | 'deny'>>;
   private readonly signers = new Map<string, Signer>();
   private readonly listeners = new Map<string, Set<(o: AttemptOutcome) => void | Promise<void>>>();
-  private readonly inflight = new Map<number, Promise<void>>();
+  /**
+   * The attempts in flight. Not keyed by delivery: when a delivery's claim lapses during a slow
+   * attempt, the worker may take it again while that attempt still runs, and stop waits for both.
+   */
+  private readonly inflight = new Set<Promise<void>>();
   private running = false;
   private loopDone?: Promise<void>;
   private wakeUp?: () => void;
@@ -419,15 +423,14 @@ export class Outbox {
   }
 
   private launch(row: OutboxRow): void {
-    const id = Number(row.id);
-    const p = this.deliver(row)
+    const attempt: Promise<void> = this.deliver(row)
       .catch((err) => this.logger.error({ err, delivery: row.delivery_id }, 'outbox delivery failed unexpectedly'))
       .finally(() => {
-        this.inflight.delete(id);
+        this.inflight.delete(attempt);
         // A freed slot matters only when due work was left unclaimed for want of one.
         if (this.saturated) this.wake();
       });
-    this.inflight.set(id, p);
+    this.inflight.add(attempt);
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
@@ -545,7 +548,7 @@ export class Outbox {
     await this.loopDone;
     // Attempts finishing now may still add their lane's next delivery: wait until none is left.
     const all = async () => {
-      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

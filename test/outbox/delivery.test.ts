@@ -222,6 +222,48 @@ for (const kind of databaseKinds()) {
     t.match(again[0], { ok: true, attempt: 1 });
   });
 
+  t.test(`${kind}: stop waits for both attempts of a delivery taken again after its claim lapsed`, async (t) => {
+    const database = await createTestDatabase(kind);
+    t.teardown(database.drop);
+    const receiver = await startReceiver();
+    t.teardown(receiver.close);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let signed!: () => void;
+    const signing = new Promise<void>((r) => (signed = r));
+    let signatures = 0;
+    let ctx!: PluginContext;
+    // The first attempt's signer hangs until released; the next ones answer at once.
+    const plugin = definePlugin({
+      id: 'slow-signer',
+      version: '1',
+      init(c) {
+        ctx = c;
+        c.outbox.registerSigner('slow', async () => {
+          if (signatures++ === 0) {
+            signed();
+            await gate;
+          }
+          return {};
+        });
+      },
+    });
+    const outbox = { allow: ['127.0.0.0/8'], pollIntervalMs: 10, timeoutMs: 200, claimMarginMs: 50 };
+    const k = new Kernel({ database: database.url, logger: { level: 'silent' }, plugins: [plugin], outbox, stopTimeoutMs: 5000 });
+    await k.start();
+    await ctx.outbox.enqueue({ url: receiver.url, body: 'x', signer: 'slow' });
+    await signing;
+    // Past its claim, the worker takes the delivery again and delivers it while the first
+    // attempt still hangs in its signer.
+    await receiver.waitFor(1);
+    setTimeout(release, 300);
+    await k.stop();
+    const atStop = receiver.received.length;
+    await new Promise((r) => setTimeout(r, 500));
+    t.equal(atStop, 2, 'stop returned only after the first attempt, once released, was made too');
+    t.equal(receiver.received.length, atStop, 'nothing was sent after stop returned');
+  });
+
   t.test(`${kind}: the URL policy refuses disallowed URLs at enqueue with a clear error`, async (t) => {
     const holder: { ctx?: PluginContext } = {};
     const sb = await startTestKernel({ database: kind, plugins: [notifier([], holder)], outbox: { allow: [], deny: ['203.0.113.0/24'] } });

@@ -3,7 +3,9 @@
  * and the admin API (when, the status received, a short error text, how long it took, which
  * instance made it). Only the newest {@link ATTEMPTS_KEPT} attempts of a delivery are kept,
  * so a delivery retried for days cannot grow the table without bound; the rows go with
- * their delivery (a foreign key with `ON DELETE CASCADE`).
+ * their delivery (a foreign key with `ON DELETE CASCADE`). On SQLite a single result's trim
+ * commits after its outcome, so a crash between the two (or a trim that failed) can leave a
+ * finished delivery one attempt more; the next attempt of a retried one trims it again.
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/dialect.js';

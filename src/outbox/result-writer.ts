@@ -1,7 +1,8 @@
 /**
  * Group commit of attempt results. Attempts end one by one, but their outcomes are written
  * together: every outcome that arrives while a write is in flight (or within the same turn
- * of the event loop as the first) goes into the next write, which for each of them logs the
+ * of the event loop as the first) goes into the next write (a second outcome of the same
+ * delivery into the one after: see `nextBatch`), which for each of them logs the
  * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn),
  * records the outcome on its row (only while this instance still holds the claim), and gives
  * every lane whose head finished its next delivery as the new head. One write per batch
@@ -87,7 +88,7 @@ export class ResultWriter {
     private readonly laneClaim: () => LaneClaim | undefined,
   ) {}
 
-  /** Queues a result for the next batch; resolves once it is durable. */
+  /** Queues a result for the next batch (a second result of the same delivery, the batch after); resolves once it is durable. */
   write(write: AttemptResultWrite): Promise<ResultWritten> {
     return new Promise<ResultWritten>((resolve, reject) => {
       this.queue.push({ write, resolve, reject });

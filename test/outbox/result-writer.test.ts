@@ -32,8 +32,8 @@ interface Setup {
   knex: Knex;
   writer: ResultWriter;
   attemptLog: AttemptLog;
-  /** Inserts a delivery in lane `lane` with `status`, claimed by `lockedBy`; answers its row. */
-  insert(status: string, lockedBy: string | null, attempts?: number): Promise<OutboxRow>;
+  /** Inserts a delivery with `status`, claimed by `lockedBy`, after `attempts` attempts, in `lane`; answers its row. */
+  insert(status: string, lockedBy: string | null, attempts?: number, lane?: string): Promise<OutboxRow>;
 }
 
 /** A fresh database of `kind` with the kernel's tables, and a result writer for instance {@link ME}. */
@@ -47,14 +47,14 @@ async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
   });
   await runMigrations(knex, 'swb_', kernelMigrations);
   let n = 0;
-  const insert = async (status: string, lockedBy: string | null, attempts = 0): Promise<OutboxRow> => {
+  const insert = async (status: string, lockedBy: string | null, attempts = 0, lane = 'lane'): Promise<OutboxRow> => {
     n++;
     const [{ id }] = (await knex(TABLE)
       .insert({
         delivery_id: `delivery-${n}`,
         owner: 'notifier',
         url: 'http://127.0.0.1:9/hook',
-        ordering_key: 'lane',
+        ordering_key: lane,
         headers: '{}',
         body: Buffer.from(`{"n":${n}}`),
         success: 'any-2xx',
@@ -172,5 +172,19 @@ for (const kind of databaseKinds()) {
 
     t.equal(written.changed, true, 'the outcome is recorded');
     t.same(await attemptNumbers(attemptLog, row), range(2, ATTEMPTS_KEPT + 1), 'the newest attempts are kept, the oldest dropped');
+  });
+
+  t.test(`${kind}: results written together in one transaction trim each delivery's log to the attempts kept`, async (t) => {
+    const { writer, attemptLog, insert } = await setup(t, kind);
+    const rows = [
+      await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT, 'lane-a')),
+      await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT, 'lane-b')),
+    ];
+
+    // In the same turn: one batch of two, written in one transaction.
+    const written = await Promise.all(rows.map((row) => writer.write(result(row, 'delivered', new Date()))));
+
+    t.same(written.map((w) => w.changed), [true, true], 'both outcomes are recorded');
+    for (const row of rows) t.same(await attemptNumbers(attemptLog, row), range(2, ATTEMPTS_KEPT + 1), `delivery ${row.delivery_id}: the newest attempts are kept`);
   });
 }

@@ -248,7 +248,7 @@ for (const kind of databaseKinds()) {
         });
       },
     });
-    const outbox = { allow: ['127.0.0.0/8'], pollIntervalMs: 10, timeoutMs: 200, claimMarginMs: 50 };
+    const outbox = { allow: ['127.0.0.0/8'], pollIntervalMs: 10, timeoutMs: 1000, claimMarginMs: 50 };
     const k = new Kernel({ database: database.url, logger: { level: 'silent' }, plugins: [plugin], outbox, stopTimeoutMs: 5000 });
     await k.start();
     await ctx.outbox.enqueue({ url: receiver.url, body: 'x', signer: 'slow' });

@@ -20,6 +20,7 @@ import { kernelMigrations } from '../../src/db/kernel-migrations.js';
 import { runMigrations } from '../../src/db/migrations.js';
 import { ATTEMPTS_KEPT, AttemptLog } from '../../src/outbox/attempt-log.js';
 import { Lanes, type OutboxRow, type OutcomeUpdate } from '../../src/outbox/lanes.js';
+import { newDeliveryRow } from '../../src/outbox/new-deliveries.js';
 import type { AttemptOutcome } from '../../src/outbox/outbox.js';
 import { ResultWriter, type AttemptResultWrite } from '../../src/outbox/result-writer.js';
 import { createTestDatabase, databaseKinds, type DatabaseKind } from '../../src/testing/index.js';
@@ -46,30 +47,13 @@ async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
     await knex.destroy();
   });
   await runMigrations(knex, 'swb_', kernelMigrations);
-  let n = 0;
+  // A new delivery's row as the outbox makes it, then put in the state the test needs.
   const insert = async (status: string, lockedBy: string | null, attempts = 0, lane = 'lane'): Promise<OutboxRow> => {
-    n++;
-    const [{ id }] = (await knex(TABLE)
-      .insert({
-        delivery_id: `delivery-${n}`,
-        owner: 'notifier',
-        url: 'http://127.0.0.1:9/hook',
-        ordering_key: lane,
-        headers: '{}',
-        body: Buffer.from(`{"n":${n}}`),
-        success: 'any-2xx',
-        status,
-        attempts,
-        failures: attempts,
-        max_attempts: 100,
-        timeout_ms: 1000,
-        next_attempt_at: 0,
-        created_at: n,
-        expires_at: FAR,
-        locked_by: lockedBy,
-        locked_until: lockedBy ? FAR : null,
-      })
-      .returning('id')) as Array<{ id: number | string }>;
+    const row = newDeliveryRow('notifier', { url: 'http://127.0.0.1:9/hook', body: { lane }, orderingKey: lane }, { maxAttempts: 100, timeoutMs: 1000, maxAgeMs: 3_600_000 }, Date.now());
+    const [{ id }] = (await knex(TABLE).insert(row).returning('id')) as Array<{ id: number | string }>;
+    await knex(TABLE)
+      .where({ id })
+      .update({ status, attempts, failures: attempts, locked_by: lockedBy, locked_until: lockedBy ? FAR : null });
     return (await knex(TABLE).where({ id }).first()) as OutboxRow;
   };
   const dialect = dialectOf(knex);

@@ -101,4 +101,31 @@ export const kernelMigrations: Migration[] = [
       await db.schema.alterTable(t, (b) => b.index(['ordering_key', 'status', 'id'], 'swb_outbox_order'));
     },
   },
+  {
+    name: '005_outbox_attempt_logged_with_outcome',
+    async up(db, { table, dialect }) {
+      // The row keeps its last attempt whole: when it ended and how long it took, beside the
+      // status and error it already had. On SQLite a trigger copies each new attempt from the
+      // row into the attempt log, so that recording an outcome and logging its attempt are one
+      // statement: one trip to SQLite's thread per result instead of two
+      // (src/outbox/result-writer.ts). PostgreSQL logs in the result's transaction, as before.
+      const t = table('outbox');
+      await db.schema.alterTable(t, (b) => {
+        b.bigInteger('last_attempt_at').nullable();
+        b.integer('last_attempt_ms').nullable();
+      });
+      if (dialect.name !== 'sqlite') return;
+      await db.raw(`CREATE TRIGGER ${table('outbox_attempt_logged')} AFTER UPDATE OF attempts ON ${t}
+        FOR EACH ROW WHEN NEW.attempts > OLD.attempts AND NEW.last_attempt_at IS NOT NULL
+        BEGIN
+          INSERT INTO ${table('outbox_attempts')} (outbox_id, attempt, at, status, error, duration_ms, outcome, instance)
+          VALUES (NEW.id, NEW.attempts, NEW.last_attempt_at, NEW.last_status, NEW.last_error, COALESCE(NEW.last_attempt_ms, 0),
+            CASE NEW.status WHEN 'pending' THEN 'retry' ELSE NEW.status END, substr(OLD.locked_by, 1, 128));
+        END`);
+    },
+    async down(db, { table, dialect }) {
+      if (dialect.name === 'sqlite') await db.raw(`DROP TRIGGER IF EXISTS ${table('outbox_attempt_logged')}`);
+      await db.schema.alterTable(table('outbox'), (b) => b.dropColumns('last_attempt_at', 'last_attempt_ms'));
+    },
+  },
 ];

@@ -3,9 +3,13 @@
  * and the admin API (when, the status received, a short error text, how long it took, which
  * instance made it). Only the newest {@link ATTEMPTS_KEPT} attempts of a delivery are kept,
  * so a delivery retried for days cannot grow the table without bound; the rows go with
- * their delivery (a foreign key with `ON DELETE CASCADE`). On SQLite a single result's trim
- * commits after its outcome, so a crash between the two (or a trim that failed) can leave a
- * finished delivery one attempt more; the next attempt of a retried one trims it again.
+ * their delivery (a foreign key with `ON DELETE CASCADE`).
+ *
+ * On PostgreSQL the outbox logs each attempt here, in the transaction that records its
+ * outcome. On SQLite a trigger on the outbox table (kernel migration 005) copies the attempt
+ * from the row into the log in the very statement that records the outcome, and the outbox
+ * trims the log after; a crash between the two (or a trim that failed) can leave a finished
+ * delivery one attempt more, and the next attempt of a retried one trims it again.
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/dialect.js';
@@ -156,50 +160,18 @@ export class AttemptLog {
       await trx.savepoint((savepoint) => this.recordMany(outcomes, instance, savepoint));
       return;
     }
-    await this.insertIn(trx, outcomes, instance);
-  }
-
-  /**
-   * Inserts attempts in the transaction `trx`, as one statement whose failure undoes nothing
-   * else there ({@link SqlTransaction.alone}), and trims nothing: for an attempt logged before
-   * its outcome is recorded (the outbox on SQLite), which may yet be taken back
-   * ({@link forget}), trimming first would drop an older attempt for nothing. Call
-   * {@link trimFor} once the outcomes are recorded.
-   */
-  async insertIn(trx: SqlTransaction, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
-    if (outcomes.length === 0) return;
     await trx.alone(this.insert.sql(outcomes.length), insertBindings(outcomes, instance));
   }
 
   /**
    * Drops the attempts beyond the newest {@link ATTEMPTS_KEPT} of the deliveries of `outcomes`
-   * that can have more (see {@link insertIn}).
+   * that can have more: on SQLite, where the outbox table's trigger logs each attempt with its
+   * outcome (kernel migration 005), once the outcomes are recorded.
    *
    * @param db - where to write
    */
   async trimFor(db: SqlStatements, outcomes: readonly AttemptOutcome[]): Promise<void> {
     await this.trim(idsToTrim(outcomes), ATTEMPTS_KEPT, db);
-  }
-
-  /**
-   * Takes attempts that `instance` logged back out of the log: the outbox on SQLite logs an
-   * attempt before it records the outcome, and takes the attempt back when the outcome could
-   * not be recorded. One statement per attempt (a rare path), each removing one entry: the
-   * newest that matches the attempt (its delivery, number, time, outcome and instance). Two
-   * attempts of one delivery can match all but the outcome (its claim lapsed during a slow
-   * attempt and this instance took it again), and even that: taking one back must leave the
-   * other.
-   *
-   * @param db - where to write
-   */
-  async forget(db: SqlStatements, outcomes: readonly AttemptOutcome[], instance: string): Promise<void> {
-    for (const outcome of outcomes) {
-      await db.rows(
-        `DELETE FROM ${this.table} WHERE id = (SELECT id FROM ${this.table}
-           WHERE outbox_id = ? AND attempt = ? AND at = ? AND outcome = ? AND instance = ? ORDER BY id DESC LIMIT 1)`,
-        [outcome.id, outcome.attempt, outcome.at.getTime(), outcome.next, loggedInstance(instance)],
-      );
-    }
   }
 
   /**

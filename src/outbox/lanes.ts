@@ -33,6 +33,8 @@ export interface OutboxRow {
   finished_at: number | string | null;
   last_status: number | null;
   last_error: string | null;
+  last_attempt_at: number | string | null;
+  last_attempt_ms: number | null;
 }
 
 /** Who takes a lane's next delivery straight to `delivering`, and until when. */
@@ -53,8 +55,16 @@ export interface OutcomeUpdate {
   failures: number;
   /** The status received, if any. */
   last_status: number | null;
-  /** The error, if it failed. */
+  /** The error, if it failed, as the attempt log keeps it (see sanitizeAttemptError). */
   last_error: string | null;
+  /**
+   * When the attempt ended (epoch ms). On SQLite the outbox table's trigger logs the attempt
+   * from the updated row when this is set (kernel migration 005); null records the outcome
+   * without logging its attempt.
+   */
+  last_attempt_at: number | null;
+  /** How long the attempt took, in whole ms. */
+  last_attempt_ms: number;
   /** When the retry is due (retries only). */
   next_attempt_at?: number;
   /** When it finished (delivered or dead only). */
@@ -130,14 +140,15 @@ export class Lanes {
     if (outcomes.length === 0) return [];
     const t = this.table;
     // Typed once, in the first row, so PostgreSQL knows every column's type.
-    const first = '(CAST(? AS bigint), CAST(? AS varchar(16)), CAST(? AS integer), CAST(? AS integer), CAST(? AS integer), CAST(? AS text), CAST(? AS bigint), CAST(? AS bigint))';
-    const rest = '(?, ?, ?, ?, ?, ?, ?, ?)';
+    const first =
+      '(CAST(? AS bigint), CAST(? AS varchar(16)), CAST(? AS integer), CAST(? AS integer), CAST(? AS integer), CAST(? AS text), CAST(? AS bigint), CAST(? AS integer), CAST(? AS bigint), CAST(? AS bigint))';
+    const rest = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
     const values = outcomes.map((_, i) => (i === 0 ? first : rest)).join(', ');
     const params = outcomeBindings(outcomes);
     const updated = await db.rows<{ id: number | string }>(
-      `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values})
+      `WITH v(${OUTCOME_COLUMNS}) AS (VALUES ${values})
          UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
-           last_error = v.last_error, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
+           last_error = v.last_error, last_attempt_at = v.last_attempt_at, last_attempt_ms = v.last_attempt_ms, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
            finished_at = v.finished_at, locked_by = NULL, locked_until = NULL
          FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ?
          RETURNING ${t}.id`,
@@ -150,9 +161,11 @@ export class Lanes {
    * SQLite only: records the outcomes of several attempts (each only where `instance` still
    * holds the row's claim) and gives each lane whose head finished its next delivery as the
    * new head, in one statement: what {@link recordOutcomes} and then {@link advance} do in
-   * two. A single statement is atomic without a transaction, so a lane's next head can never
-   * exist without its predecessor's outcome, nor the reverse. Returns the ids whose outcome
-   * was recorded and the rows that became heads.
+   * two. The table's trigger (kernel migration 005) logs each recorded attempt in the same
+   * statement. A single statement is atomic without a transaction, so a lane's next head can
+   * never exist without its predecessor's outcome, nor an outcome without its attempt in the
+   * log, nor the reverse. Returns the ids whose outcome was recorded and the rows that became
+   * heads.
    *
    * Only where one writer runs at a time: the statement decides which lanes move on from the
    * database as it was before the statement, which on PostgreSQL another instance may have
@@ -184,26 +197,28 @@ export class Lanes {
     let sql = this.finishStatements.get(count);
     if (sql !== undefined) return sql;
     const t = this.table;
-    const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     // `mine`: the outcomes whose claim this instance still holds. `heads`: for each of those
     // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
     // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
     // it is decided before the first row changes.
-    sql = `WITH v(id, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS (VALUES ${values}),
+    sql = `WITH v(${OUTCOME_COLUMNS}) AS (VALUES ${values}),
        mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ?),
        heads AS MATERIALIZED (
          SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
          FROM mine m
          WHERE m.status <> 'pending'
            AND NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.ordering_key = m.lane AND p.status IN ('pending', 'delivering') AND p.id NOT IN (SELECT id FROM mine))),
-       u(id, head, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at) AS MATERIALIZED (
-         SELECT id, 0, status, attempts, failures, last_status, last_error, next_attempt_at, finished_at FROM mine
-         UNION ALL SELECT id, 1, ?, NULL, NULL, NULL, NULL, NULL, NULL FROM heads WHERE id IS NOT NULL)
+       u(id, head, ${OUTCOME_FIELDS}) AS MATERIALIZED (
+         SELECT id, 0, ${OUTCOME_FIELDS} FROM mine
+         UNION ALL SELECT id, 1, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM heads WHERE id IS NOT NULL)
      UPDATE ${t} SET status = u.status,
        attempts = CASE u.head WHEN 1 THEN ${t}.attempts ELSE u.attempts END,
        failures = CASE u.head WHEN 1 THEN ${t}.failures ELSE u.failures END,
        last_status = CASE u.head WHEN 1 THEN ${t}.last_status ELSE u.last_status END,
        last_error = CASE u.head WHEN 1 THEN ${t}.last_error ELSE u.last_error END,
+       last_attempt_at = CASE u.head WHEN 1 THEN ${t}.last_attempt_at ELSE u.last_attempt_at END,
+       last_attempt_ms = CASE u.head WHEN 1 THEN ${t}.last_attempt_ms ELSE u.last_attempt_ms END,
        next_attempt_at = COALESCE(u.next_attempt_at, ${t}.next_attempt_at),
        finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
        locked_by = CASE u.head WHEN 1 THEN ? END,
@@ -220,7 +235,12 @@ export class Lanes {
   }
 }
 
-/** The bindings of the outcomes' `VALUES` rows: id, status, attempts, failures, last status, last error, next attempt, finished. */
+/** What an outcome sets on its row: the columns of the outcomes' `VALUES` rows after the id. */
+const OUTCOME_FIELDS = 'status, attempts, failures, last_status, last_error, last_attempt_at, last_attempt_ms, next_attempt_at, finished_at';
+/** The columns of the outcomes' `VALUES` rows, in the order of {@link outcomeBindings}. */
+const OUTCOME_COLUMNS = `id, ${OUTCOME_FIELDS}`;
+
+/** The bindings of the outcomes' `VALUES` rows, in {@link OUTCOME_COLUMNS}' order. */
 function outcomeBindings(outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>): unknown[] {
   return outcomes.flatMap(({ row, update: u }) => [
     Number(row.id),
@@ -229,6 +249,8 @@ function outcomeBindings(outcomes: ReadonlyArray<{ row: OutboxRow; update: Outco
     u.failures,
     u.last_status,
     u.last_error,
+    u.last_attempt_at,
+    u.last_attempt_ms,
     u.next_attempt_at ?? null,
     u.finished_at ?? null,
   ]);

@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import { contextWithSpan } from '../observability/request-span.js';
 import { endAttemptSpan, startAttemptSpan } from '../observability/outbox-span.js';
 import { attemptDelivery, createDeliveryAgents, type AttemptResult, type DeliveryAgents } from './attempt.js';
-import { AttemptLog, ATTEMPTS_KEPT } from './attempt-log.js';
+import { AttemptLog, ATTEMPTS_KEPT, sanitizeAttemptError } from './attempt-log.js';
 import { Lanes, type OutboxRow, type OutcomeUpdate } from './lanes.js';
 import { ResultWriter } from './result-writer.js';
 import { UrlPolicy, type UrlPolicyOptions } from './url-policy.js';
@@ -478,7 +478,9 @@ export class Outbox {
       attempts: attempt,
       failures: ok ? row.failures : row.failures + 1,
       last_status: result.status ?? null,
-      last_error: error ?? null,
+      last_error: error === undefined ? null : sanitizeAttemptError(error),
+      last_attempt_at: now,
+      last_attempt_ms: Math.max(0, Math.round(result.durationMs)),
       ...(next === 'retry' ? { next_attempt_at: now + Math.max(this.backoff(attempt), result.retryAfterMs ?? 0) } : { finished_at: now }),
     };
     const outcome: AttemptOutcome = {

@@ -2,30 +2,30 @@
  * Group commit of attempt results. Attempts end one by one, but their outcomes are written
  * together: every outcome that arrives while a write is in flight (or within the same turn
  * of the event loop as the first) goes into the next write (a second outcome of the same
- * delivery into the one after: see `nextBatch`), which for each of them logs the
- * attempt (so that a failure to log never undoes an outcome: see AttemptLog.recordIn),
- * records the outcome on its row (only while this instance still holds the claim), and gives
+ * delivery into the one after: see `nextBatch`), which for each of them records the outcome
+ * on its row (only while this instance still holds the claim), logs the attempt, and gives
  * every lane whose head finished its next delivery as the new head. One write per batch
- * instead of one per delivery: on SQLite its statements and commits are the cost of a
+ * instead of one per delivery: on SQLite its trips to SQLite's thread are the cost of a
  * delivery, on PostgreSQL the round trips are.
  *
- * On PostgreSQL a batch is one transaction: the outcomes, the attempts of those recorded,
- * then the lanes' next heads. On SQLite, where one writer runs at a time, the attempts are
- * logged first and the outcomes and next heads follow in one statement (Lanes.finish); a
- * single result needs no transaction around the two (each commits by itself, which saves
- * the trips of `BEGIN` and `COMMIT`), several share one. The log of a delivery that may
- * have more attempts than are kept is trimmed after its outcome is recorded.
+ * On PostgreSQL a batch is one transaction: the outcomes, the attempts of those recorded
+ * (so that a failure to log never undoes an outcome: see AttemptLog.recordIn), then the
+ * lanes' next heads. On SQLite, where one writer runs at a time, the whole batch is one
+ * statement ({@link Lanes.finish}): the outcomes and next heads, and the attempts, which the
+ * outbox table's trigger copies from the rows it updates into the log. A single statement is
+ * atomic, so it needs no transaction (and saves the trips of `BEGIN` and `COMMIT`). The log of
+ * a delivery that may have more attempts than are kept is trimmed after.
  *
  * Ordered per lane: a lane's next delivery becomes its head in the very statement or
  * transaction that makes the previous head's outcome durable, so it cannot be attempted
  * before that outcome is; a crash before leaves the previous head claimed, to be attempted
- * again. An operator never sees an outcome without its attempt in the log; after a crash on
- * SQLite, an attempt may be logged whose outcome was not recorded (it is made again).
+ * again. An operator never sees an outcome without its attempt in the log, unless logging
+ * that attempt failed (a failure to log never undoes an outcome; it is logged as an error).
  *
  * When a batch cannot be written, each of its results is written again on its own, so one
- * failing result holds back no other; one that still fails is reported to its caller (its
- * attempt is taken back out of the log), and its delivery stays claimed until the claim
- * lapses (then it is attempted again: at least once).
+ * failing result holds back no other; one that still fails is reported to its caller (nothing
+ * of it was written), and its delivery stays claimed until the claim lapses (then it is
+ * attempted again: at least once).
  */
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect.js';
@@ -152,9 +152,22 @@ export class ResultWriter {
 
   private writeBatch(writes: readonly AttemptResultWrite[]): Promise<ResultWritten[]> {
     if (this.dialect.name !== 'sqlite') return sqlTransaction(this.knex, this.dialect, (trx) => this.recordThenAdvance(trx, writes));
-    // One result's two statements need no transaction (see logThenFinish); several share one.
-    if (writes.length === 1) return sqliteAutocommit(this.knex, (db) => this.logThenFinish(db, writes, false));
-    return sqlTransaction(this.knex, this.dialect, (trx) => this.logThenFinish(trx, writes, true));
+    // One statement records every outcome and logs its attempt: no transaction (see finishThenTrim).
+    return sqliteAutocommit(this.knex, async (db) => {
+      try {
+        return await this.finishThenTrim(db, writes, true);
+      } catch (err) {
+        // A batch is written again result by result (see drain).
+        if (writes.length > 1) throw err;
+        // A failure to log never undoes an outcome: the result once more, without its log
+        // entry, which is then made on its own (a failure there is logged, not thrown). A crash
+        // between the two leaves this outcome without its attempt in the log: only here, where
+        // logging it had just failed.
+        const written = await this.finishThenTrim(db, writes, false);
+        if (written[0].changed) await this.logAttempts(db, writes);
+        return written;
+      }
+    });
   }
 
   /**
@@ -173,26 +186,19 @@ export class ResultWriter {
   }
 
   /**
-   * SQLite (one writer at a time): the attempts first, then the outcomes and the next heads
-   * in one statement ({@link Lanes.finish}). In that order, a crash between the two (when
-   * they run outside a transaction) leaves an attempt logged whose outcome was not recorded,
-   * and the delivery is attempted again; never an outcome without its attempt. An attempt
-   * whose outcome was not recorded (the claim had lapsed) is taken back out of the log.
+   * SQLite (one writer at a time): the outcomes, their attempts (logged by the table's
+   * trigger) and the next heads in one statement ({@link Lanes.finish}), which is atomic by
+   * itself, whether the batch holds one result or many; then the trim of the log, which may
+   * fail or be lost to a crash without harm (the delivery keeps an attempt more).
+   *
+   * @param logged - false to record the outcomes without their log entries (the trigger logs
+   * an attempt only when the update brings the time it ended)
    */
-  private async logThenFinish(db: SqlTransaction, writes: readonly AttemptResultWrite[], inTransaction: boolean): Promise<ResultWritten[]> {
-    // Logged untrimmed: an attempt taken back below must not have cost an older one its place.
-    await this.logAttempts(db, writes, (outcomes) => this.attemptLog.insertIn(db, outcomes, this.instance));
+  private async finishThenTrim(db: SqlTransaction, writes: readonly AttemptResultWrite[], logged: boolean): Promise<ResultWritten[]> {
     const claim = this.laneClaim();
-    let finished: { recorded: number[]; heads: OutboxRow[] };
-    try {
-      finished = await this.lanes.finish(db, writes, this.instance, claim);
-    } catch (err) {
-      // Outside a transaction nothing undoes the log: take the attempts back, as no outcome was recorded.
-      if (!inTransaction) await this.forgetAttempts(db, writes);
-      throw err;
-    }
+    const outcomes = logged ? writes : writes.map((w) => ({ ...w, update: { ...w.update, last_attempt_at: null } }));
+    const finished = await this.lanes.finish(db, outcomes, this.instance, claim);
     const updated = new Set(finished.recorded);
-    await this.forgetAttempts(db, writes.filter((w) => !updated.has(Number(w.row.id))));
     await this.trimAttempts(db, writes.filter((w) => updated.has(Number(w.row.id))));
     return this.written(writes, updated, claim ? finished.heads : []);
   }
@@ -215,27 +221,13 @@ export class ResultWriter {
     });
   }
 
-  /** Takes logged attempts back out of the log (their outcomes were not recorded). Never throws. */
-  private async forgetAttempts(db: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    await this.attemptLog
-      .forget(db, writes.map((w) => w.outcome), this.instance)
-      .catch((err: unknown) => this.logger.error({ err, results: writes.length }, 'outbox could not take back attempts whose outcome was not recorded'));
-  }
-
   /**
    * Logs the batch's attempts, apart from the rest of the transaction; when that fails, each
    * on its own, so that an attempt that cannot be logged costs no other its entry. Never
    * throws: a failure to log never undoes an outcome.
-   *
-   * @param log - how a list of attempts is logged (by default with the trim to the attempts
-   * kept, {@link AttemptLog.recordIn})
    */
-  private async logAttempts(
-    trx: SqlTransaction,
-    writes: readonly AttemptResultWrite[],
-    log: (outcomes: readonly AttemptOutcome[]) => Promise<void> = (outcomes) => this.attemptLog.recordIn(trx, outcomes, this.instance),
-  ): Promise<void> {
+  private async logAttempts(trx: SqlTransaction, writes: readonly AttemptResultWrite[]): Promise<void> {
+    const log = (outcomes: readonly AttemptOutcome[]) => this.attemptLog.recordIn(trx, outcomes, this.instance);
     try {
       await log(writes.map((w) => w.outcome));
       return;

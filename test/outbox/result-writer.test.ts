@@ -8,8 +8,10 @@
  *   retried one stayed its head (two heads). The later one now goes into the next batch,
  *   where it is turned down.
  * - An attempt whose outcome is not recorded, of a delivery whose log is full. On SQLite the
- *   attempt is logged before its outcome and taken back when the outcome is not recorded;
- *   the log was trimmed with the insert, so the oldest kept attempt went for nothing.
+ *   attempt was once logged before its outcome and taken back when the outcome was not
+ *   recorded, and the log was trimmed with the insert, so the oldest kept attempt went for
+ *   nothing. Now the outcome and its log entry are one statement, but a full log must still
+ *   lose nothing to an outcome that is turned down.
  */
 import t, { type Test } from 'tap';
 import type { Knex } from 'knex';
@@ -17,7 +19,7 @@ import { pino } from 'pino';
 import { openDatabase } from '../../src/db/database.js';
 import { dialectOf } from '../../src/db/dialect.js';
 import { kernelMigrations } from '../../src/db/kernel-migrations.js';
-import { runMigrations } from '../../src/db/migrations.js';
+import { migrationContext, runMigrations } from '../../src/db/migrations.js';
 import { ATTEMPTS_KEPT, AttemptLog } from '../../src/outbox/attempt-log.js';
 import { Lanes, type OutboxRow, type OutcomeUpdate } from '../../src/outbox/lanes.js';
 import { newDeliveryRow } from '../../src/outbox/new-deliveries.js';
@@ -37,8 +39,8 @@ interface Setup {
   insert(status: string, lockedBy: string | null, attempts?: number, lane?: string): Promise<OutboxRow>;
 }
 
-/** A fresh database of `kind` with the kernel's tables, and a result writer for instance {@link ME}. */
-async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
+/** A fresh database of `kind` with the kernel's tables (as the first `migrations` of the kernel made them), and a result writer for instance {@link ME}. */
+async function setup(t: Test, kind: DatabaseKind, migrations = kernelMigrations.length): Promise<Setup> {
   const database = await createTestDatabase(kind);
   t.teardown(database.drop);
   const { knex, reads } = openDatabase(database.url);
@@ -46,7 +48,7 @@ async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
     if (reads !== knex) await reads.destroy();
     await knex.destroy();
   });
-  await runMigrations(knex, 'swb_', kernelMigrations);
+  await runMigrations(knex, 'swb_', kernelMigrations.slice(0, migrations));
   // A new delivery's row as the outbox makes it, then put in the state the test needs.
   const insert = async (status: string, lockedBy: string | null, attempts = 0, lane = 'lane'): Promise<OutboxRow> => {
     const row = newDeliveryRow('notifier', { url: 'http://127.0.0.1:9/hook', body: { lane }, orderingKey: lane }, { maxAttempts: 100, timeoutMs: 1000, maxAgeMs: 3_600_000 }, Date.now());
@@ -66,10 +68,11 @@ async function setup(t: Test, kind: DatabaseKind): Promise<Setup> {
 function result(row: OutboxRow, next: 'delivered' | 'retry', at: Date): AttemptResultWrite {
   const attempt = row.attempts + 1;
   const status = next === 'delivered' ? 200 : 503;
+  const lastAttempt = { last_attempt_at: at.getTime(), last_attempt_ms: 3 };
   const update: OutcomeUpdate =
     next === 'retry'
-      ? { status: 'pending', attempts: attempt, failures: row.failures + 1, last_status: status, last_error: `UnexpectedStatusCode: ${status}`, next_attempt_at: FAR }
-      : { status: 'delivered', attempts: attempt, failures: row.failures, last_status: status, last_error: null, finished_at: at.getTime() };
+      ? { status: 'pending', attempts: attempt, failures: row.failures + 1, last_status: status, last_error: `UnexpectedStatusCode: ${status}`, ...lastAttempt, next_attempt_at: FAR }
+      : { status: 'delivered', attempts: attempt, failures: row.failures, last_status: status, last_error: null, ...lastAttempt, finished_at: at.getTime() };
   const outcome: AttemptOutcome = {
     id: Number(row.id),
     deliveryId: row.delivery_id,
@@ -158,17 +161,79 @@ for (const kind of databaseKinds()) {
     t.same(await attemptNumbers(attemptLog, row), range(2, ATTEMPTS_KEPT + 1), 'the newest attempts are kept, the oldest dropped');
   });
 
-  t.test(`${kind}: results written together in one transaction trim each delivery's log to the attempts kept`, async (t) => {
+  t.test(`${kind}: results written together trim each delivery's log to the attempts kept`, async (t) => {
     const { writer, attemptLog, insert } = await setup(t, kind);
     const rows = [
       await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT, 'lane-a')),
       await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT, 'lane-b')),
     ];
 
-    // In the same turn: one batch of two, written in one transaction.
+    // In the same turn: one batch of two, written in one statement (SQLite) or transaction (PostgreSQL).
     const written = await Promise.all(rows.map((row) => writer.write(result(row, 'delivered', new Date()))));
 
     t.same(written.map((w) => w.changed), [true, true], 'both outcomes are recorded');
     for (const row of rows) t.same(await attemptNumbers(attemptLog, row), range(2, ATTEMPTS_KEPT + 1), `delivery ${row.delivery_id}: the newest attempts are kept`);
+  });
+
+  t.test(`${kind}: each attempt is logged as its result says, delivered, retried and dead, in one batch`, async (t) => {
+    const { knex, writer, attemptLog, insert } = await setup(t, kind);
+    const [a, b, c] = [await insert('delivering', ME, 0, 'lane-a'), await insert('delivering', ME, 4, 'lane-b'), await insert('delivering', ME, 9, 'lane-c')];
+    const at = new Date(Date.now() - 5_000);
+    const dead = result(c, 'retry', at);
+    dead.update = { ...dead.update, status: 'dead', next_attempt_at: undefined, finished_at: at.getTime(), last_status: null, last_error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9' };
+    dead.outcome = { ...dead.outcome, next: 'dead', status: undefined, error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9' };
+    const writes = [result(a, 'delivered', at), { ...result(b, 'retry', at), update: { ...result(b, 'retry', at).update, last_attempt_ms: 1234 } }, dead];
+    writes[1].outcome = { ...writes[1].outcome, durationMs: 1234 };
+
+    const written = await Promise.all(writes.map((w) => writer.write(w)));
+
+    t.same(written.map((w) => w.changed), [true, true, true], 'every outcome is recorded');
+    const logged = await attemptLog.forDeliveries([a, b, c].map((r) => Number(r.id)));
+    const entry = (row: OutboxRow) => logged.get(Number(row.id)) ?? [];
+    t.same(entry(a), [{ attempt: 1, at, status: 200, error: null, durationMs: 3, outcome: 'delivered', instance: ME }], 'the delivered attempt');
+    t.same(entry(b), [{ attempt: 5, at, status: 503, error: 'UnexpectedStatusCode: 503', durationMs: 1234, outcome: 'retry', instance: ME }], 'the retried attempt');
+    t.same(entry(c), [{ attempt: 10, at, status: null, error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9', durationMs: 3, outcome: 'dead', instance: ME }], 'the dead attempt');
+    const rows = (await knex(TABLE).whereIn('id', [a.id, b.id, c.id]).orderBy('id').select('status', 'attempts', 'last_attempt_at', 'last_attempt_ms')) as Array<Record<string, unknown>>;
+    t.same(
+      rows.map((r) => [r.status, r.attempts, Number(r.last_attempt_at), r.last_attempt_ms]),
+      [
+        ['delivered', 1, at.getTime(), 3],
+        ['pending', 5, at.getTime(), 1234],
+        ['dead', 10, at.getTime(), 3],
+      ],
+      'each row keeps its last attempt',
+    );
+  });
+
+  t.test(`${kind}: kernel migration 005 on a database in use: the delivery in flight is logged with its outcome; down and up again`, async (t) => {
+    const { knex, writer, attemptLog, insert } = await setup(t, kind, 4);
+    const row = await insert('delivering', ME, 1);
+    await runMigrations(knex, 'swb_', kernelMigrations);
+
+    const written = await writer.write(result(row, 'retry', new Date()));
+
+    t.equal(written.changed, true, 'the outcome is recorded');
+    t.same(await attemptNumbers(attemptLog, row), [2], 'and its attempt logged');
+    const migration = kernelMigrations.find((m) => m.name === '005_outbox_attempt_logged_with_outcome')!;
+    const triggers = async () =>
+      kind === 'sqlite' ? ((await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)) as Array<{ name: string }>).map((r) => r.name) : [];
+    t.same(await triggers(), kind === 'sqlite' ? ['swb_outbox_attempt_logged'] : [], 'SQLite logs through a trigger; PostgreSQL has none');
+    await knex.transaction((trx) => migration.down!(trx, migrationContext(trx, 'swb_')));
+    t.same(await triggers(), [], 'down drops the trigger');
+    t.notOk(await knex.schema.hasColumn(TABLE, 'last_attempt_at'), 'and the columns');
+    await knex.transaction((trx) => migration.up(trx, migrationContext(trx, 'swb_')));
+    t.ok(await knex.schema.hasColumn(TABLE, 'last_attempt_ms'), 'up adds them again');
+  });
+
+  t.test(`${kind}: a lane's next head, made in the same statement, logs no attempt`, async (t) => {
+    const { writer, attemptLog, insert } = await setup(t, kind);
+    const head = await insert('delivering', ME, 2);
+    const next = await insert('queued', null, 3);
+
+    const written = await writer.write(result(head, 'delivered', new Date()));
+
+    t.equal(written.following && Number(written.following.id), Number(next.id), 'the next delivery is the head');
+    t.same(await attemptNumbers(attemptLog, next), [], 'and has no attempt logged');
+    t.same(await attemptNumbers(attemptLog, head), [3], 'the finished head has its attempt');
   });
 }

@@ -13,7 +13,7 @@ import { npmStartArgs as startScriptArgs } from '../helpers/start-script.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** What `server.ts` can start. */
-export type BenchServerKind = 'node' | 'express' | 'kernel' | 'standalone' | 'receiver' | 'outbox';
+export type BenchServerKind = 'node' | 'express' | 'kernel' | 'standalone' | 'receiver' | 'outbox' | 'outbox-floor';
 
 /** Throughput and latency of one load run. */
 export interface LoadResult {

@@ -4,13 +4,15 @@
  *
  * Kinds: `node` (a bare node:http handler, the ceiling), `express` (a bare Express 5 route,
  * the floor Switchboard stands on), `kernel` (one trivial validated plugin route), `receiver` (a
- * webhook receiver), `outbox` (an endpoint that enqueues deliveries). The standalone server is
+ * webhook receiver), `outbox` (an endpoint that enqueues deliveries), `outbox-floor` (the same
+ * endpoint and one lane without Switchboard: see outbox-floor.ts). The standalone server is
  * not started here: the harness runs the bundle `npm start` runs.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { definePlugin, GroupCommit, Kernel, Type } from '../../src/index.js';
+import { startOutboxFloor, type OutboxFloorOptions } from './outbox-floor.js';
 
 const PAYLOAD = JSON.stringify({ id: '10', display: 'Adam', email: 'adam@sigterm.info' });
 
@@ -118,6 +120,8 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
     process.once('SIGTERM', () => void kernel.stop().then(() => process.exit(0)));
+  } else if (kind === 'outbox-floor') {
+    port = await startOutboxFloor(JSON.parse(arg ?? '{}') as OutboxFloorOptions);
   } else {
     throw new Error(`unknown bench server kind '${kind}'`);
   }

@@ -4,7 +4,9 @@
  * target, each lane count in a fresh database that is dropped after), and the latency of an
  * endpoint that enqueues (one delivery to each of 10 receivers per request) when the
  * receivers answer at once and when they take a second. Enqueueing must not wait for
- * delivery, so slow receivers may cost the endpoint at most 20 %.
+ * delivery, so slow receivers may cost the endpoint at most 20 %. Beside the 1-lane figure,
+ * the same measurement of a lane written without Switchboard (outbox-floor.ts): the most this
+ * machine gives one lane in that run.
  */
 import http from 'node:http';
 import knexFactory from 'knex';
@@ -55,6 +57,14 @@ async function deliveryThroughput(ctx: BenchContext, receiver: BenchServer): Pro
   for (const [lanes, target] of targetsByLanes) {
     const value = await deliveriesPerSecond(ctx, receiver, lanes, `sqlite:${ctx.scratch('outbox')}/db.sqlite`);
     figures.push({ scenario: 'outbox', name: `deliveries/s, ${laneText(lanes)} (${deliveries(ctx, lanes)} deliveries)`, value, unit: 'deliv/s', ...atLeast(value, target) });
+    if (lanes === 1) {
+      // The machine's own limit for one lane, measured alike (see outbox-floor.ts).
+      const floor = await floorDeliveriesPerSecond(ctx, receiver);
+      figures.push(
+        { scenario: 'outbox', name: `floor: 1 lane without Switchboard (bare node:http + sqlite3, ${deliveries(ctx, 1)} deliveries)`, value: floor, unit: 'deliv/s' },
+        { scenario: 'outbox', name: 'deliveries/s, 1 lane: outbox / floor', value: value / floor, unit: 'x' },
+      );
+    }
   }
   const pgUrl = process.env.BENCH_PG_URL;
   if (pgUrl) {
@@ -103,7 +113,16 @@ function deliveries(ctx: BenchContext, lanes: number): number {
 
 /** One measurement: `requests` enqueueing requests (one delivery per lane each), timed until all are delivered. */
 async function deliveriesPerSecond(ctx: BenchContext, receiver: BenchServer, lanes: number, database: string): Promise<number> {
-  const server = await ctx.startServer('outbox', { targets: targets(receiver, lanes), database });
+  return timeDeliveries(ctx, await ctx.startServer('outbox', { targets: targets(receiver, lanes), database }), lanes);
+}
+
+/** The same measurement of the floor server (one lane). */
+async function floorDeliveriesPerSecond(ctx: BenchContext, receiver: BenchServer): Promise<number> {
+  return timeDeliveries(ctx, await ctx.startServer('outbox-floor', { file: `${ctx.scratch('outbox-floor')}/db.sqlite`, target: targets(receiver, 1)[0] }), 1);
+}
+
+/** Sends the enqueueing requests to `server` and times them until every delivery is done; stops the server. */
+async function timeDeliveries(ctx: BenchContext, server: BenchServer, lanes: number): Promise<number> {
   try {
     const requests = ctx.quick ? 50 : 1000;
     const started = Date.now();

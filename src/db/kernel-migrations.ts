@@ -109,14 +109,17 @@ export const kernelMigrations: Migration[] = [
       // row into the attempt log, so that recording an outcome and logging its attempt are one
       // statement: one trip to SQLite's thread per result instead of two
       // (src/outbox/result-writer.ts). PostgreSQL logs in the result's transaction, as before.
+      // The trigger fires only for an update that brings a new `last_attempt_at`: not for a
+      // lane's next head or a replay (which leave it), nor for an update by an earlier release
+      // of Switchboard, which logs its attempts itself and never sets it.
       const t = table('outbox');
       await db.schema.alterTable(t, (b) => {
         b.bigInteger('last_attempt_at').nullable();
         b.integer('last_attempt_ms').nullable();
       });
       if (dialect.name !== 'sqlite') return;
-      await db.raw(`CREATE TRIGGER ${table('outbox_attempt_logged')} AFTER UPDATE OF attempts ON ${t}
-        FOR EACH ROW WHEN NEW.attempts > OLD.attempts AND NEW.last_attempt_at IS NOT NULL
+      await db.raw(`CREATE TRIGGER ${table('outbox_attempt_logged')} AFTER UPDATE OF last_attempt_at ON ${t}
+        FOR EACH ROW WHEN NEW.last_attempt_at IS NOT NULL AND NEW.last_attempt_at IS NOT OLD.last_attempt_at
         BEGIN
           INSERT INTO ${table('outbox_attempts')} (outbox_id, attempt, at, status, error, duration_ms, outcome, instance)
           VALUES (NEW.id, NEW.attempts, NEW.last_attempt_at, NEW.last_status, NEW.last_error, COALESCE(NEW.last_attempt_ms, 0),
@@ -124,8 +127,16 @@ export const kernelMigrations: Migration[] = [
         END`);
     },
     async down(db, { table, dialect }) {
-      if (dialect.name === 'sqlite') await db.raw(`DROP TRIGGER IF EXISTS ${table('outbox_attempt_logged')}`);
-      await db.schema.alterTable(table('outbox'), (b) => b.dropColumns('last_attempt_at', 'last_attempt_ms'));
+      const t = table('outbox');
+      if (dialect.name !== 'sqlite') {
+        await db.schema.alterTable(t, (b) => b.dropColumns('last_attempt_at', 'last_attempt_ms'));
+        return;
+      }
+      await db.raw(`DROP TRIGGER IF EXISTS ${table('outbox_attempt_logged')}`);
+      // SQLite's own DROP COLUMN (3.35+): Knex's would copy the table and drop the original,
+      // and with foreign keys on, the attempt log would go with it (ON DELETE CASCADE).
+      await db.raw(`ALTER TABLE ${t} DROP COLUMN last_attempt_at`);
+      await db.raw(`ALTER TABLE ${t} DROP COLUMN last_attempt_ms`);
     },
   },
 ];

@@ -60,7 +60,7 @@ export interface OutcomeUpdate {
   /**
    * When the attempt ended (epoch ms). On SQLite the outbox table's trigger logs the attempt
    * from the updated row when this is set (kernel migration 005); null records the outcome
-   * without logging its attempt.
+   * without logging its attempt (and leaves the row's last attempt unknown).
    */
   last_attempt_at: number | null;
   /** How long the attempt took, in whole ms. */

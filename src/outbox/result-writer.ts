@@ -20,7 +20,8 @@
  * transaction that makes the previous head's outcome durable, so it cannot be attempted
  * before that outcome is; a crash before leaves the previous head claimed, to be attempted
  * again. An operator never sees an outcome without its attempt in the log, unless logging
- * that attempt failed (a failure to log never undoes an outcome; it is logged as an error).
+ * that attempt failed (a failure to log never undoes an outcome; it is logged as an error),
+ * or a crash came between a single result's second write and its log entry (see writeBatch).
  *
  * When a batch cannot be written, each of its results is written again on its own, so one
  * failing result holds back no other; one that still fails is reported to its caller (nothing
@@ -53,7 +54,7 @@ export interface ResultWritten {
   following?: OutboxRow;
 }
 
-/** The most results written in one transaction. */
+/** The most results written together (one statement on SQLite, one transaction on PostgreSQL). */
 export const RESULT_BATCH_MAX = 256;
 
 interface Waiting {
@@ -62,7 +63,7 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-/** Writes attempt results in batches, one transaction each. */
+/** Writes attempt results in batches: one statement each on SQLite, one transaction each on PostgreSQL. */
 export class ResultWriter {
   private queue: Waiting[] = [];
   private draining = false;
@@ -161,8 +162,8 @@ export class ResultWriter {
         if (writes.length > 1) throw err;
         // A failure to log never undoes an outcome: the result once more, without its log
         // entry, which is then made on its own (a failure there is logged, not thrown). A crash
-        // between the two leaves this outcome without its attempt in the log: only here, where
-        // logging it had just failed.
+        // between the two leaves this outcome without its attempt in the log: only on this
+        // path, after a write that failed (whether for the log or not).
         const written = await this.finishThenTrim(db, writes, false);
         if (written[0].changed) await this.logAttempts(db, writes);
         return written;

@@ -1,6 +1,7 @@
 /**
  * The outbox writes attempt results by group commit (several outcomes, their attempt log
- * entries and their lanes' next heads in one transaction) and claims in batches. These
+ * entries and their lanes' next heads in one statement on SQLite, one transaction on
+ * PostgreSQL) and claims in batches. These
  * tests hold it to the guarantees it had with a transaction per delivery, on SQLite and
  * PostgreSQL: each lane is delivered in order while many lanes run at once with retries;
  * a SIGKILL in the middle of batches loses no delivery and breaks no lane's order; a batch

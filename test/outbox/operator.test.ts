@@ -150,7 +150,7 @@ for (const kind of databaseKinds()) {
     const operator = server.kernel.outboxOperator;
     const attempts = async (id: number) => Number(((await server.kernel.db('swb_outbox_attempts').where('outbox_id', id).count({ n: '*' })) as Array<{ n: string | number }>)[0].n);
     await until('both dead', async () => (await operator.list({ state: 'dead' })).length === 2);
-    // A dead delivery has its last attempt logged (it is logged with the outcome, in one transaction).
+    // A dead delivery has its last attempt logged (it is logged with the outcome, in one statement or transaction).
     t.equal(await attempts(oldOne.id), 1);
     t.equal(await attempts(newOne.id), 1);
     const eightDays = 8 * 24 * 3600 * 1000;

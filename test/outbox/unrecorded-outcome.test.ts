@@ -1,9 +1,9 @@
 /**
  * An attempt whose outcome cannot be recorded, on SQLite and PostgreSQL: because another
  * instance took the delivery over during the attempt, or because the database refused the
- * outcome. Either way the attempt is not in the log (on SQLite the outbox logs an attempt
- * before it records the outcome, and must take it back), the lane does not move on to its
- * next delivery, and the delivery is attempted again once its claim lapses.
+ * outcome. Either way the attempt is not in the log (it is logged by the statement or
+ * transaction that records its outcome), the lane does not move on to its next delivery, and
+ * the delivery is attempted again once its claim lapses.
  */
 import t from 'tap';
 import { definePlugin, type PluginContext } from '../../src/index.js';

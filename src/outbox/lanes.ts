@@ -49,7 +49,12 @@ export interface LaneClaim {
 export interface OutcomeUpdate {
   /** `pending` (to be retried), `delivered` or `dead`. */
   status: 'pending' | 'delivered' | 'dead';
-  /** Attempts made. */
+  /**
+   * Attempts made, this one included. The outcome is recorded only while the row still has
+   * one fewer: with the instance, that identifies the claim the attempt was made under. An
+   * instance whose claim lapsed during a slow attempt may take the delivery again and go on
+   * to a later attempt; the first attempt's late result is then turned down.
+   */
   attempts: number;
   /** Failed attempts. */
   failures: number;
@@ -134,7 +139,8 @@ export class Lanes {
 
   /**
    * Records the outcomes of several attempts in one statement (an `UPDATE … FROM` a list of
-   * values), each only where `instance` still holds the row's claim; returns the ids updated.
+   * values), each only where `instance` still holds the row's claim for that attempt (see
+   * {@link OutcomeUpdate.attempts}); returns the ids updated.
    */
   async recordOutcomes(db: SqlStatements, outcomes: ReadonlyArray<{ row: OutboxRow; update: OutcomeUpdate }>, instance: string): Promise<Array<number | string>> {
     if (outcomes.length === 0) return [];
@@ -150,7 +156,7 @@ export class Lanes {
          UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
            last_error = v.last_error, last_attempt_at = v.last_attempt_at, last_attempt_ms = v.last_attempt_ms, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
            finished_at = v.finished_at, locked_by = NULL, locked_until = NULL
-         FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ?
+         FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ? AND ${t}.attempts = v.attempts - 1
          RETURNING ${t}.id`,
       [...params, instance],
     );
@@ -159,7 +165,7 @@ export class Lanes {
 
   /**
    * SQLite only: records the outcomes of several attempts (each only where `instance` still
-   * holds the row's claim) and gives each lane whose head finished its next delivery as the
+   * holds the row's claim for that attempt) and gives each lane whose head finished its next delivery as the
    * new head, in one statement: what {@link recordOutcomes} and then {@link advance} do in
    * two. The table's trigger (kernel migration 005) logs each recorded attempt in the same
    * statement. A single statement is atomic without a transaction, so a lane's next head can
@@ -198,12 +204,12 @@ export class Lanes {
     if (sql !== undefined) return sql;
     const t = this.table;
     const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    // `mine`: the outcomes whose claim this instance still holds. `heads`: for each of those
+    // `mine`: the outcomes whose claim this instance still holds, for that attempt. `heads`: for each of those
     // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
     // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
     // it is decided before the first row changes.
     sql = `WITH v(${OUTCOME_COLUMNS}) AS (VALUES ${values}),
-       mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ?),
+       mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ? AND o.attempts = v.attempts - 1),
        heads AS MATERIALIZED (
          SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
          FROM mine m
@@ -223,7 +229,7 @@ export class Lanes {
        finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
        locked_by = CASE u.head WHEN 1 THEN ? END,
        locked_until = CASE u.head WHEN 1 THEN ? END
-     FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? END
+     FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? AND ${t}.attempts = u.attempts - 1 END
      RETURNING *`;
     this.finishStatements.set(count, sql);
     return sql;

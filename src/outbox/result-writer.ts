@@ -3,7 +3,8 @@
  * together: every outcome that arrives while a write is in flight (or within the same turn
  * of the event loop as the first) goes into the next write (a second outcome of the same
  * delivery into the one after: see `nextBatch`), which for each of them records the outcome
- * on its row (only while this instance still holds the claim), logs the attempt, and gives
+ * on its row (only while this instance still holds the claim it made the attempt under: see
+ * OutcomeUpdate.attempts), logs the attempt, and gives
  * every lane whose head finished its next delivery as the new head. One write per batch
  * instead of one per delivery: on SQLite its trips to SQLite's thread are the cost of a
  * delivery, on PostgreSQL the round trips are.

@@ -151,6 +151,22 @@ for (const kind of databaseKinds()) {
     t.same(await knex(TABLE).where({ id: row.id }).first('status', 'locked_by', 'attempts'), { status: 'delivering', locked_by: 'instance-b', attempts: ATTEMPTS_KEPT }, 'the row is the other instance\'s');
   });
 
+  t.test(`${kind}: a late result of an attempt whose claim lapsed is turned down once the same instance has gone on to a later attempt`, async (t) => {
+    const { knex, writer, attemptLog, insert } = await setup(t, kind);
+    // Attempt 4 hung past its claim; this instance took the delivery again, made attempt 4
+    // again (a retry) and is now making attempt 6. Attempt 4's first result arrives late.
+    const row = await insert('delivering', ME, 5);
+    const late = await writer.write(result({ ...row, attempts: 3 }, 'delivered', new Date()));
+
+    t.equal(late.changed, false, 'the late result is not recorded');
+    t.same(await knex(TABLE).where({ id: row.id }).first('status', 'locked_by', 'attempts'), { status: 'delivering', locked_by: ME, attempts: 5 }, 'the row is as the later attempt left it');
+    t.same(await attemptNumbers(attemptLog, row), [], 'and nothing is logged');
+
+    const current = await writer.write(result(row, 'delivered', new Date()));
+    t.equal(current.changed, true, 'the current attempt\'s result is recorded');
+    t.same(await attemptNumbers(attemptLog, row), [6], 'and logged');
+  });
+
   t.test(`${kind}: a recorded attempt still trims its delivery's log to the attempts kept`, async (t) => {
     const { writer, attemptLog, insert } = await setup(t, kind);
     const row = await withFullLog(attemptLog, await insert('delivering', ME, ATTEMPTS_KEPT));

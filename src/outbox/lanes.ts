@@ -154,7 +154,8 @@ export class Lanes {
     const updated = await db.rows<{ id: number | string }>(
       `WITH v(${OUTCOME_COLUMNS}) AS (VALUES ${values})
          UPDATE ${t} SET status = v.status, attempts = v.attempts, failures = v.failures, last_status = v.last_status,
-           last_error = v.last_error, last_attempt_at = v.last_attempt_at, last_attempt_ms = v.last_attempt_ms, next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
+           last_error = v.last_error, last_attempt_at = v.last_attempt_at, last_attempt_ms = v.last_attempt_ms,
+           next_attempt_at = COALESCE(v.next_attempt_at, ${t}.next_attempt_at),
            finished_at = v.finished_at, locked_by = NULL, locked_until = NULL
          FROM v WHERE ${t}.id = v.id AND ${t}.locked_by = ? AND ${t}.attempts = v.attempts - 1
          RETURNING ${t}.id`,
@@ -165,8 +166,8 @@ export class Lanes {
 
   /**
    * SQLite only: records the outcomes of several attempts (each only where `instance` still
-   * holds the row's claim for that attempt) and gives each lane whose head finished its next delivery as the
-   * new head, in one statement: what {@link recordOutcomes} and then {@link advance} do in
+   * holds the row's claim for that attempt) and gives each lane whose head finished its next
+   * delivery as the new head, in one statement: what {@link recordOutcomes} and then {@link advance} do in
    * two. The table's trigger (kernel migration 005) logs each recorded attempt in the same
    * statement. A single statement is atomic without a transaction, so a lane's next head can
    * never exist without its predecessor's outcome, nor an outcome without its attempt in the
@@ -204,12 +205,13 @@ export class Lanes {
     if (sql !== undefined) return sql;
     const t = this.table;
     const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    // `mine`: the outcomes whose claim this instance still holds, for that attempt. `heads`: for each of those
-    // that finished, its lane's oldest queued delivery, unless the lane has another head. `u`:
-    // both, as the rows to update (head = 1 for a new head). Each is materialized, so all of
-    // it is decided before the first row changes.
+    // `mine`: the outcomes whose claim this instance still holds, for that attempt. `heads`:
+    // for each of those that finished, its lane's oldest queued delivery, unless the lane has
+    // another head. `u`: both, as the rows to update (head = 1 for a new head). Each is
+    // materialized, so all of it is decided before the first row changes.
     sql = `WITH v(${OUTCOME_COLUMNS}) AS (VALUES ${values}),
-       mine AS MATERIALIZED (SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ? AND o.attempts = v.attempts - 1),
+       mine AS MATERIALIZED (
+         SELECT v.*, o.ordering_key AS lane FROM v JOIN ${t} o ON o.id = v.id WHERE o.locked_by = ? AND o.attempts = v.attempts - 1),
        heads AS MATERIALIZED (
          SELECT (SELECT q.id FROM ${t} q WHERE q.ordering_key = m.lane AND q.status = 'queued' ORDER BY q.id LIMIT 1) AS id
          FROM mine m
@@ -229,7 +231,8 @@ export class Lanes {
        finished_at = CASE u.head WHEN 1 THEN ${t}.finished_at ELSE u.finished_at END,
        locked_by = CASE u.head WHEN 1 THEN ? END,
        locked_until = CASE u.head WHEN 1 THEN ? END
-     FROM u WHERE ${t}.id = u.id AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? AND ${t}.attempts = u.attempts - 1 END
+     FROM u WHERE ${t}.id = u.id
+       AND CASE u.head WHEN 1 THEN (${t}.status || '') = 'queued' ELSE ${t}.locked_by = ? AND ${t}.attempts = u.attempts - 1 END
      RETURNING *`;
     this.finishStatements.set(count, sql);
     return sql;

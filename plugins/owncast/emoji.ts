@@ -1,10 +1,12 @@
 /**
  * Custom chat emoji: the image files of the configured `emoji.directory`, listed as
  * `{name, emoji}` with `name` the file name without its extension and `emoji` its URL
- * under `emoji.urlPrefix`. The listing is cached for ten seconds.
+ * under `emoji.urlPrefix`. The listing is cached for ten seconds, and read once however many
+ * requests want it at the same moment (RefreshingCache).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { RefreshingCache } from './refreshing-cache.js';
 
 /** One custom emoji. */
 export interface Emoji {
@@ -19,7 +21,11 @@ const CACHE_MS = 10_000;
 
 /** Lists the emoji of a directory. */
 export class EmojiDirectory {
-  private cache?: { at: number; list: Emoji[] };
+  private readonly cache = new RefreshingCache(
+    () => this.read(),
+    () => CACHE_MS,
+    () => undefined, // read() never fails: an unreadable directory lists none
+  );
 
   /**
    * @param directory - where the images are (none: no custom emoji)
@@ -33,19 +39,20 @@ export class EmojiDirectory {
   /** The emoji, sorted by name. A missing directory lists none. */
   async list(): Promise<Emoji[]> {
     if (!this.directory) return [];
-    if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.list;
+    return this.cache.get();
+  }
+
+  private async read(): Promise<Emoji[]> {
     let entries: fs.Dirent[];
     try {
-      entries = await fs.promises.readdir(this.directory, { withFileTypes: true });
+      entries = await fs.promises.readdir(this.directory!, { withFileTypes: true });
     } catch {
       entries = [];
     }
     const prefix = this.urlPrefix.replace(/\/+$/, '');
-    const list = entries
+    return entries
       .filter((e) => e.isFile() && IMAGE.test(e.name))
       .map((e) => ({ name: path.parse(e.name).name, emoji: `${prefix}/${encodeURIComponent(e.name)}` }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    this.cache = { at: Date.now(), list };
-    return list;
   }
 }

@@ -17,6 +17,7 @@ import { SettingsStore } from '../settings-store.js';
 import { WebhookService } from '../webhooks.js';
 import type { ChatClient } from './hub.js';
 import { MessageStore, newMessageId, type NewMessage } from './message-store.js';
+import { RefreshingCache } from '../refreshing-cache.js';
 import type { ChatFrame, ChatMessage, StoredChatMessage } from './types.js';
 
 /** A message to post. */
@@ -59,7 +60,8 @@ export function chatEventData(m: StoredChatMessage): Record<string, unknown> {
 /** The chat of the instance. */
 @injectable()
 export class ChatService {
-  private historyCache?: { json: RawJson; at: number };
+  /** `/api/chat`'s answer (see {@link ChatService.historyJson}). */
+  private readonly history: RefreshingCache<RawJson>;
   private readonly writer: GroupCommit<PreparedPost, StoredChatMessage>;
 
   /**
@@ -81,6 +83,11 @@ export class ChatService {
       committed: (message) => this.publish(message),
       maxBatch: MAX_POSTS_PER_TRANSACTION,
     });
+    this.history = new RefreshingCache(
+      () => this.readHistory(),
+      () => ctx.config.refreshIntervalMs,
+      (err) => ctx.logger.error({ err }, 'owncast could not refresh the chat history'),
+    );
   }
 
   /**
@@ -114,7 +121,7 @@ export class ChatService {
 
   /** Sends a stored message to every chat client (every instance) and tells local listeners. */
   publish(message: StoredChatMessage): void {
-    this.historyCache = undefined;
+    this.history.invalidate();
     this.frame(messageView(message) as unknown as ChatFrame, message.id);
     this.ctx.events.emit('owncast.chat.message', messageView(message));
   }
@@ -141,18 +148,18 @@ export class ChatService {
   }
 
   /**
-   * `/api/chat` as JSON: visible messages of the recent window, oldest first. Cached briefly
-   * and until the history changes, with its UTF-8 bytes, so a busy chat page costs one query
-   * and one serialization per refresh interval, not per request.
+   * `/api/chat` as JSON: visible messages of the recent window, oldest first. Cached for the
+   * refresh interval and until the history changes here, with its UTF-8 bytes, so a busy
+   * chat page costs one query and one serialization per refresh interval, not per request
+   * (see RefreshingCache: requests arriving while it is read again share that one read).
    */
-  async historyJson(): Promise<RawJson> {
-    const cached = this.historyCache;
-    if (cached && Date.now() - cached.at < this.ctx.config.refreshIntervalMs) return cached.json;
+  historyJson(): Promise<RawJson> {
+    return this.history.get();
+  }
+
+  private async readHistory(): Promise<RawJson> {
     const { historyWindowHours, historyLimit } = this.ctx.config.chat;
-    const rows = await this.messages.recent(historyWindowHours * 3_600_000, historyLimit);
-    const json = RawJson.of(rows.map(messageView));
-    this.historyCache = { json, at: Date.now() };
-    return json;
+    return RawJson.of((await this.messages.recent(historyWindowHours * 3_600_000, historyLimit)).map(messageView));
   }
 
   /** Every CHAT message of the recent window, hidden ones too (moderation). */
@@ -173,14 +180,14 @@ export class ChatService {
       }
       return changed;
     });
-    this.historyCache = undefined;
+    this.history.invalidate();
     for (const m of found) this.frame({ ...messageView(m), type: ChatEventTypes.VISIBILITY_UPDATE });
     return found.length;
   }
 
   /** Forgets the cached history (after a change made elsewhere). */
   invalidate(): void {
-    this.historyCache = undefined;
+    this.history.invalidate();
   }
 
   /** Handles one frame from a websocket client (already parsed and rate limited). */

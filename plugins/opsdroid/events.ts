@@ -18,6 +18,17 @@ export interface OutgoingMessage {
   user?: string | null;
 }
 
+/**
+ * The longest message text the bot parses, in UTF-16 code units: a longer message is
+ * dropped (logged, unparsed). A websocket frame may hold a megabyte, and every enabled
+ * skill's expression runs over the whole text; opsdroid has no bound
+ * (docs/compat/opsdroid.md).
+ */
+export const MAX_MESSAGE_TEXT = 16 * 1024;
+
+/** The longest user name the bot accepts on a message (the `seen` skill keeps one row per name); a message from a longer one is dropped. */
+export const MAX_MESSAGE_USER = 256;
+
 /** What a connector hands the runtime for each incoming message. */
 export interface MessageInput {
   /** The text. */

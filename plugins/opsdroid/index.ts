@@ -60,7 +60,7 @@ export {
   type WebhookHandler,
   type CronHandler,
 } from './skill.js';
-export { Message, WebhookRequest, WebhookResponse, type CronTick, type OutgoingMessage, type MessageInput, type Entity, type ResponseSink } from './events.js';
+export { Message, WebhookRequest, WebhookResponse, MAX_MESSAGE_TEXT, MAX_MESSAGE_USER, type CronTick, type OutgoingMessage, type MessageInput, type Entity, type ResponseSink } from './events.js';
 export { compileRegex, pythonToJsRegex, REGEX_SCORE_FACTOR, type CompiledRegex, type RegexCondition } from './regex.js';
 export { type Connector, type ConnectorEnv, type ConnectorKind, type Delivery } from './connectors/connector.js';
 export { websocketConnector, WebsocketConnector, WebsocketConfigSchema, parseFrame, type SocketClaim, type WebsocketFrame } from './connectors/websocket.js';

@@ -16,7 +16,7 @@ import { WebsocketConnector } from './connectors/websocket.js';
 import type { Connector, ConnectorKind } from './connectors/connector.js';
 import { CronSchedule } from './cron.js';
 import { Memory, type Database, type DatabaseKind } from './databases.js';
-import { Message, type MessageInput, type OutgoingMessage, type ResponseSink, type WebhookRequest } from './events.js';
+import { MAX_MESSAGE_TEXT, MAX_MESSAGE_USER, Message, type MessageInput, type OutgoingMessage, type ResponseSink, type WebhookRequest } from './events.js';
 import type { MemoryStore } from './memory-store.js';
 import type { ModuleConfigStore } from './module-config-store.js';
 import { BUILTIN_PARSERS, EXCLUDED_CONFIG_KEYS, isEnabled, MODULE_TYPES, moduleView, ParserConfigSchema, scrub, secretsIn, type ModuleConfig, type ModuleType } from './modules.js';
@@ -486,9 +486,14 @@ export class Opsdroid implements ResponseSink {
 
   // ---------------------------------------------------------------- the message flow
 
-  /** A connector's incoming message: counted, parsed, answered. */
+  /** A connector's incoming message: counted, parsed, answered (one over the bounds is dropped: see {@link MAX_MESSAGE_TEXT}). */
   async receive(input: MessageInput): Promise<void> {
     if (this.state !== 'running') return;
+    if (input.text.length > MAX_MESSAGE_TEXT || (input.user?.length ?? 0) > MAX_MESSAGE_USER) {
+      // Neither is logged: the text is the sender's, and too long to be worth keeping.
+      this.ctx.logger.warn({ connector: input.connector, textLength: input.text.length, userLength: input.user?.length ?? 0 }, 'dropped a message over the size bounds');
+      return;
+    }
     try {
       await this.parseEvent(new Message(input, this.options.clock.now(), this));
     } catch (err) {

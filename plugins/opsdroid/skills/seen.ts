@@ -38,7 +38,10 @@ export const seenSkill = defineSkill({
   name: 'seen',
   description: 'Remembers when people last spoke.',
   matchers: [
-    matchRegex(String.raw`when did you last see (?P<name>.+?)\??$`, async (bot, _config, message) => {
+    // The name is at most 200 characters: unbounded (opsdroid's `.+?`), each occurrence of
+    // the phrase in a long text made the search scan to the line's end again, quadratic in
+    // the text's length (docs/compat/opsdroid.md).
+    matchRegex(String.raw`when did you last see (?P<name>.{1,200}?)\??$`, async (bot, _config, message) => {
       const match = message.regex as RegExpExecArray;
       const name = (match.groups?.name ?? '').trim();
       const at = await bot.memory.get<string>(seenKey(name));

@@ -18,6 +18,8 @@ import {
   matchCrontab,
   matchRegex,
   matchWebhook,
+  MAX_MESSAGE_TEXT,
+  MAX_MESSAGE_USER,
   OPSDROID_RUNTIME,
   shellConnector,
   StatsStore,
@@ -214,6 +216,12 @@ for (const kind of databaseKinds()) {
       t.equal(await chat.next(), 'tick 2025-01-01T00:05:00.000Z', 'the crontab skill ticked meanwhile');
       t.equal(await chat.ask({ message: 'when did you last see alice?', user: 'bob' }), 'I last saw alice 5 minutes ago', 'seen remembers');
       t.equal(await chat.ask({ message: 'when did you last see carol?', user: 'bob' }), "I've never seen carol before");
+      // Over the bounds, a message is dropped unparsed: neither greeted nor remembered (an
+      // answer to either would come before the one asked for next).
+      chat.say({ message: `hello ${'x'.repeat(MAX_MESSAGE_TEXT)}`, user: 'erin' });
+      chat.say({ message: 'hello', user: 'f'.repeat(MAX_MESSAGE_USER + 1) });
+      t.equal(await chat.ask({ message: 'when did you last see erin?', user: 'bob' }), "I've never seen erin before", 'messages over the bounds are dropped');
+      t.match(await chat.ask({ message: `hello ${'x'.repeat(MAX_MESSAGE_TEXT - 6)}`, user: 'f'.repeat(MAX_MESSAGE_USER) }), /^(Hi|Hello|Hey) f+$/, 'and at the bounds, answered');
       const row = await ctx.db(memoryTable).where({ namespace: 'opsdroid', key: 'seen:alice' }).first();
       t.ok(row, 'seen keeps its memory in the database');
 

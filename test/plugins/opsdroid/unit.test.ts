@@ -19,6 +19,7 @@ import {
   pythonRepr,
   pythonStr,
   scrub,
+  seenSkill,
 } from '../../../plugins/opsdroid/index.js';
 
 const reasonOf = (text: string): string => {
@@ -51,6 +52,16 @@ t.test('PATCH payloads follow Payload.from_dict', async (t) => {
   t.equal(pythonRepr("it's"), `"it's"`);
   t.equal(pythonRepr('a\'b"c'), `'a\\'b"c'`);
   t.equal(pythonStr({ a: [1, 'x', null, true] }), "{'a': [1, 'x', None, True]}");
+});
+
+t.test("the seen skill's name is at most 200 characters (its search stays linear in the text)", async (t) => {
+  const [ask] = seenSkill.matchers;
+  if (ask.kind !== 'regex') throw new Error('seen asks with a regex');
+  t.equal(ask.regex.exec('so when did you last see alice?')?.[0].groups?.name, 'alice');
+  t.equal(ask.regex.exec('When did you last see a?b')?.[0].groups?.name, 'a?b', 'as opsdroid: a question mark inside the name');
+  t.equal(ask.regex.exec(`when did you last see ${'n'.repeat(200)}?`)?.[0].groups?.name.length, 200);
+  t.equal(ask.regex.exec(`when did you last see ${'n'.repeat(201)}?`), null);
+  t.equal(ask.regex.exec(`${'when did you last see '.repeat(2000)}\nx`), null, 'the phrase many times over, then a line break: no match');
 });
 
 t.test('regex matching as opsdroid does it', async (t) => {

@@ -165,6 +165,23 @@ export class UrlPolicy {
   }
 
   /**
+   * Checks a URL without asking DNS: its scheme and syntax, and its host when that is an IP
+   * address or a `localhost` name. For enqueueing, which runs in its caller's transaction: a slow or silent
+   * resolver there would hold the transaction (on SQLite, every write of the process). A
+   * host name's addresses are checked on the connection each attempt makes (see
+   * {@link UrlPolicy.lookup}). Returns the parsed URL or throws `SWB_ERR_URL_NOT_ALLOWED`.
+   */
+  checkWithoutLookup(url: string): URL {
+    const parsed = this.parse(url);
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    // `localhost` and its subdomains are loopback by definition (RFC 6761), without DNS.
+    const address = net.isIP(host) ? host : host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : undefined;
+    const why = address === undefined ? undefined : this.refusal(address);
+    if (why) throw new SwitchboardError(ErrorCodes.URL_NOT_ALLOWED, `URL ${parsed.origin} is not allowed: ${why}`);
+    return parsed;
+  }
+
+  /**
    * Checks a URL fully: scheme, then every address its host resolves to. A host that does
    * not resolve now is accepted (it may resolve later; delivery checks again).
    */

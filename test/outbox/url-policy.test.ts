@@ -3,8 +3,9 @@
  * every range of IANA's IPv4 and IPv6 special-purpose address registries is refused, at its
  * first and last address and inside; IPv4-mapped and IPv4-compatible forms of private
  * addresses are refused; `webhooks.allow` and `deny` override; and on both databases a
- * refused URL enqueues nothing.
+ * refused URL enqueues nothing, and enqueueing asks no resolver.
  */
+import dns from 'node:dns';
 import t from 'tap';
 import ipaddr from 'ipaddr.js';
 import { definePlugin, ErrorCodes, UrlPolicy, type PluginContext } from '../../src/index.js';
@@ -222,5 +223,14 @@ for (const kind of databaseKinds()) {
       t.equal(err?.code, ErrorCodes.URL_NOT_ALLOWED, url);
     }
     t.match(await ob.stats(), { pending: 0, delivering: 0 }, 'nothing was written');
+
+    // Enqueueing asks no resolver (it may run in the caller's transaction, which a silent
+    // resolver would hold): a host name is checked when an attempt connects.
+    const lookups = t.capture(dns.promises, 'lookup', () => new Promise<never>(() => undefined));
+    const enqueued = await ob.enqueue({ url: 'http://hooks.example.invalid/x', body: 'x' });
+    t.ok(enqueued.id, 'enqueued without a lookup');
+    t.equal(lookups.args().length, 0);
+    t.throws(() => new UrlPolicy({ allow: [] }).checkWithoutLookup('http://[::1]:9/'), { code: ErrorCodes.URL_NOT_ALLOWED }, 'an address host is still checked');
+    t.throws(() => new UrlPolicy({ allow: [] }).checkWithoutLookup('ftp://hooks.example/'), { code: ErrorCodes.URL_NOT_ALLOWED }, 'and the scheme');
   });
 }

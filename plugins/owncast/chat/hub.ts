@@ -62,6 +62,21 @@ export type InboundHandler = (client: ChatClient, frame: Record<string, unknown>
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How many recently sent message ids are remembered (to avoid sending one twice). */
 const RECENT_IDS = 2000;
+/**
+ * The longest user agent kept for a client (a header may have ~16 KB); a longer one is cut.
+ * Client details are listed by the admin API and, clustered, written to the shared presence
+ * row on every connect and disconnect.
+ */
+export const MAX_USER_AGENT_LENGTH = 512;
+/** The longest client address kept (a textual IPv6 address with a zone fits); a longer one is cut. */
+export const MAX_ADDRESS_LENGTH = 64;
+
+/** `text` cut to at most `max` UTF-16 units, never between the halves of a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.charCodeAt(max - 1);
+  return text.slice(0, cut >= 0xd800 && cut <= 0xdbff ? max - 1 : max);
+}
 
 /** The chat websockets of this process. */
 @injectable()
@@ -121,8 +136,8 @@ export class ChatHub implements LocalChatConnections {
       id: crypto.randomBytes(16).toString('hex'),
       socket,
       connectedAt: new Date(),
-      userAgent: String(req.headers['user-agent'] ?? ''),
-      ipAddress: this.addressOf(req),
+      userAgent: truncate(String(req.headers['user-agent'] ?? ''), MAX_USER_AGENT_LENGTH),
+      ipAddress: truncate(this.addressOf(req), MAX_ADDRESS_LENGTH),
       username: null,
       messageCount: 0,
       tokens: this.ctx.config.chat.rateLimitBurst,

@@ -11,7 +11,7 @@ import { inject, injectable } from 'tsyringe';
 import { GroupCommit, RawJson, Tokens, type PluginContext } from '../../../src/index.js';
 import { BroadcastStateStore } from '../broadcast-state.js';
 import { ChatEventTypes, type WebhookEvent } from '../constants.js';
-import { renderChatBody } from '../markdown.js';
+import { isEmojiPath, renderChatBody } from '../markdown.js';
 import type { OwncastConfig } from '../plugin-config.js';
 import { SettingsStore } from '../settings-store.js';
 import { WebhookService } from '../webhooks.js';
@@ -42,6 +42,19 @@ interface PreparedPost extends NewMessage {
 
 function prepare(input: PostInput): PreparedPost {
   return { type: input.type, author: input.author, body: renderChatBody(input.body), rawBody: input.body, clientId: input.clientId, webhook: input.webhook };
+}
+
+/** The longest NAME_CHANGE `image` passed on (a plain emoji path is far shorter). */
+export const MAX_NAME_CHANGE_IMAGE_LENGTH = 256;
+
+/**
+ * The `image` of a NAME_CHANGE frame as it is passed on: a short plain path under
+ * `/img/emoji/` (the check chat bodies use), else `""` — what Owncast sends when a client
+ * gives no image. Owncast 0.0.7 copied any string, of any length, to every viewer (Owncast
+ * web clients that send an image show it as an `<img src>`) and to every webhook.
+ */
+export function nameChangeImage(value: unknown): string {
+  return typeof value === 'string' && value.length <= MAX_NAME_CHANGE_IMAGE_LENGTH && isEmojiPath(value) ? value : '';
 }
 
 /** Most chat posts written in one transaction (with 10 webhooks, 10 deliveries each). */
@@ -247,7 +260,7 @@ export class ChatService {
     const event = {
       oldName,
       newName,
-      image: typeof frame.image === 'string' ? frame.image : '',
+      image: nameChangeImage(frame.image),
       type: ChatEventTypes.NAME_CHANGE,
       id: newMessageId(),
       timestamp: new Date().toISOString(),

@@ -81,9 +81,9 @@ for (const kind of databaseKinds()) {
     });
 
     t.test('a name change reaches every client and renames the client', async (t) => {
-      bob.send({ type: 'NAME_CHANGE', oldName: 'bob', newName: 'robert', image: '/img/avatar.png' });
+      bob.send({ type: 'NAME_CHANGE', oldName: 'bob', newName: 'robert', image: '/img/emoji/parrot.gif' });
       const frame = await alice.next((f) => f.type === 'NAME_CHANGE');
-      t.match(frame, { oldName: 'bob', newName: 'robert', image: '/img/avatar.png', type: 'NAME_CHANGE', id: String });
+      t.match(frame, { oldName: 'bob', newName: 'robert', image: '/img/emoji/parrot.gif', type: 'NAME_CHANGE', id: String });
       await until(async () => (await getJson(sb, '/api/admin/clients')).some((c: any) => c.username === 'robert'));
       await until(() => received('NAME_CHANGE').length === 1);
       t.match(received('NAME_CHANGE')[0].eventData, { oldName: 'bob', newName: 'robert' });

@@ -4,7 +4,9 @@
  * (`KEY=$(…)`) are seen by the next. Nothing is run from the repository's directory: the page
  * gets a fresh working directory that looks like a project with the package installed
  * (`node_modules/switchboard` and the package's dependencies, and `node_modules/.bin/switchboard`,
- * so `switchboard …` and `npx switchboard …` run the package's bin), and a fresh database.
+ * so `npx switchboard …` runs the package's bin; the PATH is a user shell's, without any
+ * `node_modules/.bin`, so a bare `switchboard …` fails as it would for the user), and a
+ * fresh database.
  *
  * What the harness provides, and the only ways in which a block is not run byte for byte:
  *
@@ -263,7 +265,13 @@ export async function runPage(options: RunOptions): Promise<PageRun> {
     env[k] = v;
   }
   Object.assign(env, {
-    PATH: `${path.join(cwd, 'node_modules', '.bin')}:${process.env.PATH}`,
+    // A user's shell has no node_modules/.bin on its PATH (npm adds them for its scripts, so
+    // `npm test` would): commands a page runs bare must be ones the user has, the package's
+    // own only through `npx`.
+    PATH: (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .filter((dir) => !dir.split(path.sep).includes('node_modules'))
+      .join(path.delimiter),
     CURL_HOME: dir,
     DOCS_DIR: dir,
     PORT: String(ports.server),

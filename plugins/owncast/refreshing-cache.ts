@@ -5,9 +5,8 @@
  * A value is fresh for `maxAgeMs` after its read began. Past that it is read again, by one
  * read that every caller meanwhile shares; callers are answered the value they had, unless
  * it has grown older than twice `maxAgeMs` (then they wait for the new one). Without that,
- * each expiry sent every request in flight to the database at once, and on a busy page
- * their answers waited on one another: the slowest percentile of `GET /api/chat` was four
- * to seven times its median.
+ * each expiry sent every request in flight at that moment to the database with the same
+ * query, each waiting for its own answer.
  *
  * {@link RefreshingCache.invalidate} is for a change made here: the value is dropped, the
  * next caller waits for a new read, and a read that began before the change is neither

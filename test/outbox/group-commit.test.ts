@@ -131,10 +131,12 @@ for (const kind of databaseKinds()) {
     const sb = await startTestKernel({ database: kind, plugins: [notifier(holder)], outbox: { allow: ['127.0.0.0/8'], pollIntervalMs: 20 } });
     t.teardown(sb.close);
     const db = sb.kernel.db;
+    // The victim is lane-2's first delivery, picked before anything is enqueued: a lane's
+    // head may be attempted as soon as it is enqueued, before a trigger made after would exist.
+    await failWhen(db, kind, 'swb_test_fail_log', 'swb_outbox_attempts', 'INSERT', `row.outbox_id = (SELECT MIN(o.id) FROM swb_outbox o WHERE o.ordering_key = 'lane-2')`);
     const made = await holder.ctx!.outbox.enqueueMany(inputs(receiver.url, 8, 2));
     const victim = made[2].id;
-    await failWhen(db, kind, 'swb_test_fail_log', 'swb_outbox_attempts', 'INSERT', `row.outbox_id = ${victim}`);
-    // Enqueued after the trigger exists: every attempt below runs with it.
+    t.equal(Number((await db('swb_outbox').where('ordering_key', 'lane-2').min({ id: 'id' }).first())?.id), victim, "the victim is lane-2's first delivery");
     const more = await holder.ctx!.outbox.enqueueMany(inputs(receiver.url, 8, 2).map((d) => ({ ...d, body: { ...d.body, n: d.body.n + 2 } })));
     await until('all delivered', async () => (await holder.ctx!.outbox.stats()).delivered === 32);
     const ids = [...made, ...more].map((d) => d.id);

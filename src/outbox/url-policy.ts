@@ -117,6 +117,17 @@ function normalize(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   return parsed;
 }
 
+/** The address a host stands for without DNS: itself when it is one, loopback for a `localhost` name (RFC 6761). */
+function knownAddress(host: string): string | undefined {
+  if (net.isIP(host)) return host;
+  return host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : undefined;
+}
+
+/** A URL's host without the brackets of an IPv6 address. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
 function inRanges(addr: ipaddr.IPv4 | ipaddr.IPv6, ranges: Range[]): boolean {
   return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
 }
@@ -166,42 +177,41 @@ export class UrlPolicy {
 
   /**
    * Checks a URL without asking DNS: its scheme and syntax, and its host when that is an IP
-   * address or a `localhost` name. For enqueueing, which runs in its caller's transaction: a slow or silent
-   * resolver there would hold the transaction (on SQLite, every write of the process). A
-   * host name's addresses are checked on the connection each attempt makes (see
-   * {@link UrlPolicy.lookup}). Returns the parsed URL or throws `SWB_ERR_URL_NOT_ALLOWED`.
+   * address or a `localhost` name (loopback by definition, RFC 6761). For enqueueing, which
+   * runs in its caller's transaction: a slow or silent resolver there would hold the
+   * transaction (on SQLite, every write of the process). A host name's addresses are checked
+   * on the connection each attempt makes (see {@link UrlPolicy.lookup}). Returns the parsed
+   * URL or throws `SWB_ERR_URL_NOT_ALLOWED`.
    */
   checkWithoutLookup(url: string): URL {
     const parsed = this.parse(url);
-    const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    // `localhost` and its subdomains are loopback by definition (RFC 6761), without DNS.
-    const address = net.isIP(host) ? host : host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : undefined;
-    const why = address === undefined ? undefined : this.refusal(address);
-    if (why) throw new SwitchboardError(ErrorCodes.URL_NOT_ALLOWED, `URL ${parsed.origin} is not allowed: ${why}`);
+    const address = knownAddress(hostOf(parsed));
+    if (address !== undefined) this.refuseIfDisallowed(parsed, address);
     return parsed;
   }
 
   /**
-   * Checks a URL fully: scheme, then every address its host resolves to. A host that does
-   * not resolve now is accepted (it may resolve later; delivery checks again).
+   * Checks a URL fully: what {@link UrlPolicy.checkWithoutLookup} checks, then every address
+   * another host name resolves to. A host that does not resolve now is accepted (it may
+   * resolve later; delivery checks again).
    */
   async check(url: string): Promise<URL> {
-    const parsed = this.parse(url);
-    const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    let addresses: string[];
-    if (net.isIP(host)) addresses = [host];
-    else {
-      try {
-        addresses = (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
-      } catch {
-        return parsed;
-      }
+    const parsed = this.checkWithoutLookup(url);
+    const host = hostOf(parsed);
+    if (knownAddress(host) !== undefined) return parsed;
+    let addresses: dns.LookupAddress[];
+    try {
+      addresses = await dns.promises.lookup(host, { all: true });
+    } catch {
+      return parsed;
     }
-    for (const address of addresses) {
-      const why = this.refusal(address);
-      if (why) throw new SwitchboardError(ErrorCodes.URL_NOT_ALLOWED, `URL ${parsed.origin} is not allowed: ${why}`);
-    }
+    for (const { address } of addresses) this.refuseIfDisallowed(parsed, address);
     return parsed;
+  }
+
+  private refuseIfDisallowed(parsed: URL, address: string): void {
+    const why = this.refusal(address);
+    if (why) throw new SwitchboardError(ErrorCodes.URL_NOT_ALLOWED, `URL ${parsed.origin} is not allowed: ${why}`);
   }
 
   /**

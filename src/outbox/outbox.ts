@@ -442,7 +442,12 @@ export class Outbox {
     } finally {
       endAttemptSpan(span, outcome?.next, outcome?.status);
     }
-    if (outcome) await this.report(outcome);
+    if (!outcome) return;
+    // The lane's next delivery, launched by the attempt, sends its POST in a tick to come: the
+    // report waits for the next turn of the event loop so that the POST goes out first (a
+    // lane's reports still come in its order: the next attempt cannot end in this turn).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.report(outcome);
   }
 
   /** Makes one attempt and records it; returns its outcome (undefined when cut short by stop or taken over). */

@@ -121,15 +121,29 @@ async function floorDeliveriesPerSecond(ctx: BenchContext, receiver: BenchServer
   return timeDeliveries(ctx, await ctx.startServer('outbox-floor', { file: `${ctx.scratch('outbox-floor')}/db.sqlite`, target: targets(receiver, 1)[0] }), 1);
 }
 
-/** Sends the enqueueing requests to `server` and times them until every delivery is done; stops the server. */
+/**
+ * Enqueueing requests sent, and their deliveries awaited, before the timing starts: the
+ * server's code is compiled and its caches filled, as every HTTP scenario's warm-up does
+ * (`ctx.warm`). Without it, the first second of a fresh process was measured: 1 lane took
+ * 15–25 % longer, the outbox and the floor alike (docs/performance.md).
+ */
+const WARM_UP_REQUESTS = { quick: 20, full: 500 };
+
+/**
+ * Warms `server` up (see {@link WARM_UP_REQUESTS}), then sends the enqueueing requests and
+ * times them until every delivery is done; stops the server.
+ */
 async function timeDeliveries(ctx: BenchContext, server: BenchServer, lanes: number): Promise<number> {
   try {
-    const requests = ctx.quick ? 50 : 1000;
-    const started = Date.now();
+    const warmUp = ctx.quick ? WARM_UP_REQUESTS.quick : WARM_UP_REQUESTS.full;
     // Not autocannon: with a fixed number of requests it ends on its next one-second tick, which
     // added up to a second to a run of one or two.
+    await postMany(`${server.url}/enqueue`, warmUp, 10);
+    await waitDelivered(ctx, server.url, warmUp * lanes, 120_000);
+    const requests = ctx.quick ? 50 : 1000;
+    const started = Date.now();
     await postMany(`${server.url}/enqueue`, requests, 10);
-    const ms = Date.now() - started + (await waitDelivered(ctx, server.url, requests * lanes, 120_000));
+    const ms = Date.now() - started + (await waitDelivered(ctx, server.url, (warmUp + requests) * lanes, 120_000));
     return (requests * lanes * 1000) / ms;
   } finally {
     await server.stop();

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { UrlPolicy } from './url-policy.js';
+import { hostOf, type UrlPolicy } from './url-policy.js';
 
 /** The outcome of one HTTP attempt. */
 export interface AttemptResult {
@@ -107,7 +107,7 @@ function post(
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       resolve({ result: { ...result, durationMs: Date.now() - started }, ...(staleConnection ? { staleConnection } : {}) });
     };
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = hostOf(url);
     if (net.isIP(host)) {
       const why = policy.refusal(host);
       if (why) return finish({ error: why, refused: true });

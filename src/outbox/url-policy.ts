@@ -124,7 +124,7 @@ function knownAddress(host: string): string | undefined {
 }
 
 /** A URL's host without the brackets of an IPv6 address. */
-function hostOf(url: URL): string {
+export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 

@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import type { Request } from 'express';
 import { inject, injectable } from 'tsyringe';
-import { Tokens, type PluginContext } from '../../src/index.js';
+import { andThen, Tokens, type PluginContext, type RawJson } from '../../src/index.js';
 import { BotDelivery } from './bot-delivery.js';
 import type { TalkConfig } from './config.js';
 import {
@@ -26,7 +26,7 @@ import {
   isModeratorType,
   featureLabelsToFlags,
 } from './constants.js';
-import { ListingCache } from './listing-cache.js';
+import { BotListing, ListingCache } from './listing-cache.js';
 import { formatBotForRoom, formatBotWithDetails, type TalkBot, type TalkBotWithDetails } from './formats.js';
 import { talkError } from './ocs.js';
 import { BotStore } from './stores/bots.js';
@@ -256,6 +256,18 @@ export class BotAdmin {
    * synchronous.
    */
   listForModerator(token: string, actor: { type: string; id: string }): TalkBot[] | Promise<TalkBot[]> {
+    return andThen(this.listing(token, actor), (listing) => listing.bots);
+  }
+
+  /**
+   * {@link listForModerator}'s answer as the route writes it: the bots' JSON, serialized once
+   * per cached answer rather than once per request.
+   */
+  listTextForModerator(token: string, actor: { type: string; id: string }): RawJson | Promise<RawJson> {
+    return andThen(this.listing(token, actor), (listing) => listing.text);
+  }
+
+  private listing(token: string, actor: { type: string; id: string }): BotListing | Promise<BotListing> {
     const read = () =>
       // Concurrent reads for the same caller share one query.
       this.cache.singleFlight(token, actor.type, actor.id, async () => {
@@ -268,13 +280,14 @@ export class BotAdmin {
           const formatted = formatBotForRoom(bot, setUp);
           if (formatted) out.push(formatted);
         }
-        this.cache.set(token, actor.type, actor.id, out, stamp);
-        return out;
+        const listing = new BotListing(out);
+        this.cache.set(token, actor.type, actor.id, listing, stamp);
+        return listing;
       });
     const cached = this.cache.get(token, actor.type, actor.id);
     if (!cached) return read();
     if (cached.stale) read().catch(() => this.cache.drop(token, actor.type, actor.id));
-    return cached.bots;
+    return cached.listing;
   }
 
   /** The bots a conversation's moderators see (`GET bot/{token}`). */

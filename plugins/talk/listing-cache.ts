@@ -14,20 +14,41 @@
  * at the latest; after the bridge reconnects (`cluster.resync`) the cache starts over.
  */
 import { inject, injectable } from 'tsyringe';
-import { Tokens, type PluginContext } from '../../src/index.js';
+import { compileSerializer, RawJson, Type, Tokens, type PluginContext } from '../../src/index.js';
 import type { TalkConfig } from './config.js';
 import type { TalkBot } from './formats.js';
+import { hexTagJson } from './ocs.js';
+import { TalkBotSchema } from './schemas.js';
 
 /** At most this many entries; beyond, the cache starts over. */
 const MAX_ENTRIES = 10_000;
 
+/** The serializer of the route's declared `data`, so the text carries no undeclared field. */
+const serializeBots = compileSerializer(Type.Array(TalkBotSchema))!;
+
+/** One caller's answer at `GET bot/{token}`: the bots, and their JSON once it was asked for. */
+export class BotListing {
+  private json?: RawJson;
+
+  /** @param bots - the bots the caller sees */
+  constructor(readonly bots: TalkBot[]) {}
+
+  /**
+   * The bots as the answer's `data`, serialized the way the route's own serializer writes them
+   * (with PHP's `JSON_HEX_TAG`), once for every request the cached answer serves.
+   */
+  get text(): RawJson {
+    return (this.json ??= new RawJson(hexTagJson(this.bots, serializeBots)));
+  }
+}
+
 /** Cached `GET bot/{token}` answers by conversation and caller. */
 @injectable()
 export class ListingCache {
-  private readonly entries = new Map<string, { expires: number; bots: TalkBot[] }>();
+  private readonly entries = new Map<string, { expires: number; listing: BotListing }>();
   private readonly ttlMs: number;
   private generation = 0;
-  private readonly inflight = new Map<string, Promise<TalkBot[]>>();
+  private readonly inflight = new Map<string, Promise<BotListing>>();
 
   /** @param ctx - the plugin context (config, events) */
   constructor(@inject(Tokens.Context) private readonly ctx: PluginContext<TalkConfig>) {
@@ -50,14 +71,14 @@ export class ListingCache {
    * the caller serves it and refreshes in the background, so that expiry never makes every
    * waiting request queue for the database at once). Undefined when there is none.
    */
-  get(token: string, actorType: string, actorId: string): { bots: TalkBot[]; stale: boolean } | undefined {
+  get(token: string, actorType: string, actorId: string): { listing: BotListing; stale: boolean } | undefined {
     if (this.ttlMs <= 0) return undefined;
     const k = this.key(token, actorType, actorId);
     const hit = this.entries.get(k);
     if (!hit) return undefined;
     const now = Date.now();
-    if (hit.expires > now) return { bots: hit.bots, stale: false };
-    if (hit.expires + this.ttlMs > now) return { bots: hit.bots, stale: true };
+    if (hit.expires > now) return { listing: hit.listing, stale: false };
+    if (hit.expires + this.ttlMs > now) return { listing: hit.listing, stale: true };
     this.entries.delete(k);
     return undefined;
   }
@@ -71,7 +92,7 @@ export class ListingCache {
    * Runs `read` once for concurrent callers with the same key (without caching a failure).
    * With the cache off, every caller reads.
    */
-  singleFlight(token: string, actorType: string, actorId: string, read: () => Promise<TalkBot[]>): Promise<TalkBot[]> {
+  singleFlight(token: string, actorType: string, actorId: string, read: () => Promise<BotListing>): Promise<BotListing> {
     if (this.ttlMs <= 0) return read();
     const k = this.key(token, actorType, actorId);
     const running = this.inflight.get(k);
@@ -87,10 +108,10 @@ export class ListingCache {
   }
 
   /** Remembers an answer read from the database, unless something changed since the read began. */
-  set(token: string, actorType: string, actorId: string, bots: TalkBot[], stamp: { generation: number; at: number }): void {
+  set(token: string, actorType: string, actorId: string, listing: BotListing, stamp: { generation: number; at: number }): void {
     if (this.ttlMs <= 0 || stamp.generation !== this.generation) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(this.key(token, actorType, actorId), { expires: stamp.at + this.ttlMs, bots });
+    this.entries.set(this.key(token, actorType, actorId), { expires: stamp.at + this.ttlMs, listing });
   }
 
   /** Forgets everything here and tells the other instances to do the same. */

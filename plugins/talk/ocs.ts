@@ -22,6 +22,7 @@ import {
   ocsFormat,
   ocsXml,
   declaredData,
+  RawJson,
   writeAnswer,
   type AuthStrategy,
   type JsonSerializer,
@@ -61,11 +62,26 @@ export function hexTagJson(value: unknown, serialize: JsonSerializer = JSON.stri
 const OCS_JSON = 'application/json; charset=utf-8';
 const OCS_XML = 'application/xml; charset=utf-8';
 
-/** Writes one answer; `serialize` (from the route's response schema) writes the JSON envelope. */
+/**
+ * Writes one answer; `serialize` (from the route's response schema) writes the JSON envelope.
+ * `data` may be a {@link RawJson}: data serialized once (with {@link hexTagJson}) for many
+ * answers, which only gets the envelope around it here (the XML form parses it back).
+ */
 function write(req: Request, res: Response, status: number, meta: OcsMeta, data: unknown, serialize?: JsonSerializer): void {
   if (status === 304 || status === 204) writeAnswer(res, status, undefined, undefined);
+  else if (data instanceof RawJson) writeRaw(req, res, status, meta, data);
   else if (ocsFormat(req) === 'json') writeAnswer(res, status, OCS_JSON, hexTagJson({ ocs: { meta, data } }, serialize));
   else writeAnswer(res, status, OCS_XML, ocsXml(meta, serialize ? declaredData(serialize, meta, data) : data));
+}
+
+/** {@link write} for pre-serialized data: the envelope's fields in the serializer's order. */
+function writeRaw(req: Request, res: Response, status: number, meta: OcsMeta, data: RawJson): void {
+  if (ocsFormat(req) !== 'json') {
+    writeAnswer(res, status, OCS_XML, ocsXml(meta, JSON.parse(data.text)));
+    return;
+  }
+  const head = `{"ocs":{"meta":${hexTagJson({ status: meta.status, statuscode: meta.statuscode, message: meta.message })},"data":`;
+  writeAnswer(res, status, OCS_JSON, `${head}${data.text}}}`, Buffer.byteLength(head) + data.byteLength + 2);
 }
 
 /**

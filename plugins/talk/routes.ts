@@ -117,7 +117,7 @@ export function registerRoutes(ctx: PluginContext<TalkConfig>, s: TalkServices):
     params: TokenParams,
     query: FormatQuery,
     responses: { 200: ocsResponse('The bots', Type.Array(TalkBotSchema)), 401: loggedOut, 403: notModerator, 404: notFound, 412: csrf },
-    handler: ({ params, principal }) => s.bots.listForModerator(params.token, { type: ActorType.Users, id: principal?.id ?? '' }),
+    handler: ({ params, principal }) => s.bots.listTextForModerator(params.token, { type: ActorType.Users, id: principal?.id ?? '' }),
   });
 
   ctx.routes.add({

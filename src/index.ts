@@ -46,6 +46,7 @@ export { validationError, compilePart, type PartValidator, type PartValidation }
 export { DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, jsonDepthExceeds } from './http/body.js';
 export { buildOpenApi, openApiPath, templateShape, SAME_SERVER, type OpenApiDocument, type OpenApiOptions } from './http/openapi.js';
 export { apiReference, type ApiReferenceOptions } from './http/api-reference.js';
+export { expressServerOptions, type ExpressServerOptions } from './http/express-server-options.js';
 export { joinPath, type PluginHttp } from './http/dispatcher.js';
 
 export { KernelMetrics, RouteMetrics, HTTP_DURATION_BUCKETS, type MetricsOptions, type MetricSources, type OutboxBacklog } from './observability/metrics.js';

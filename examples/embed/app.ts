@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Kernel, safeEqual, type DatabaseOption, type Principal } from '../../src/index.js';
+import { Kernel, expressServerOptions, safeEqual, type DatabaseOption, type Principal } from '../../src/index.js';
 import { redballPlugin } from '../../plugins/redball/index.js';
 import { talkPlugin } from '../../plugins/talk/index.js';
 import { isMainModule } from '../standalone/is-main.js';
@@ -89,7 +89,8 @@ export function createEmbeddedApp(options: EmbeddedAppOptions): EmbeddedApp {
   // The host's own 404, after Switchboard: whatever the plugins do not serve ends here.
   app.use((_req, res) => void res.status(404).json({ error: 'no such page in this app' }));
 
-  const server = http.createServer(app);
+  // Requests and responses built with the app's prototypes (Express would set them on each request).
+  const server = http.createServer(expressServerOptions(app), app);
   kernel.attach(server);
   return {
     app,

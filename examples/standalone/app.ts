@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, apiReference, parseBearer, safeEqual, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
+import { Kernel, SwitchboardError, ErrorCodes, SAME_SERVER, apiReference, expressServerOptions, parseBearer, safeEqual, type PluginDescriptor, type PluginEntry, type LoggerOptions, type Logger } from '../../src/index.js';
 import type { StandaloneConfig } from './config.js';
 import { usersIdentity } from './identity.js';
 import { bundledPlugins } from './plugins.js';
@@ -76,7 +76,9 @@ export function createStandalone(config: StandaloneConfig, options: StandaloneOp
       crossOriginEmbedderPolicy: false,
     }),
   );
-  const server = http.createServer(app);
+  // Requests and responses built with the app's prototypes: Express sets them on every
+  // request, and a changed prototype costs every request CPU and garbage collection.
+  const server = http.createServer(expressServerOptions(app), app);
   // Slow or idle clients cannot hold connections forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

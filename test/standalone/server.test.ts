@@ -170,3 +170,20 @@ t.test('the annotated example config is valid and starts every family', async (t
   await standalone.kernel.prepare('cli');
   await standalone.kernel.stop();
 });
+
+t.test("the server builds requests and responses with the app's prototypes (expressServerOptions)", async (t) => {
+  const { createStandalone } = await import('../../examples/standalone/app.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-protos-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { config } = loadStandaloneConfig({ SWITCHBOARD_CONFIG: '', DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, PORT: '0' });
+  const standalone = createStandalone({ ...config, plugins: { redball: { apiKeys: ['protos-test-key-0123456789'] } } as never }, { logger: { level: 'silent' } });
+  const built: boolean[] = [];
+  standalone.server.prependListener('request', (req, res) => void built.push(Object.getPrototypeOf(req) === standalone.app.request && Object.getPrototypeOf(res) === standalone.app.response));
+  const url = await standalone.start();
+  t.teardown(() => standalone.stop());
+  t.equal((await fetch(`${url}/healthz`)).status, 200);
+  const bots = await fetch(`${url}/api/v1/bots?apikey=protos-test-key-0123456789`);
+  t.equal(bots.status, 200, 'a plugin route');
+  t.same(((await bots.json()) as { response: unknown }).response, { bots: [] });
+  t.same(built, [true, true]);
+});

@@ -25,8 +25,8 @@ async function main(): Promise<void> {
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const started = Date.now();
 
-  const measure = async (kind: 'node' | 'express'): Promise<LoadResult> => {
-    const server = await startServer(kind);
+  const measure = async (kind: 'node' | 'express', config?: unknown): Promise<LoadResult> => {
+    const server = await startServer(kind, config);
     try {
       const url = kind === 'express' ? `${server.url}/bench` : server.url;
       await load({ url, duration: 1, ...(warmAmount ? { amount: warmAmount } : {}) });
@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   const node = await measure('node');
   log('baseline: bare Express 5 route');
   const express = await measure('express');
+  // For information: what the standalone's server option (expressServerOptions) gives Express itself.
+  log('baseline: bare Express 5 route, expressServerOptions');
+  const expressPrototypes = await measure('express', { prototypes: true });
   // A baseline Express server stays up for the whole run, for interleaved comparisons.
   const expressServer = await startServer('express');
   await load({ url: `${expressServer.url}/bench`, duration: 1, ...(warmAmount ? { amount: warmAmount } : {}) });
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [
     { scenario: 'baseline', name: 'bare node:http handler', value: node.rps, unit: 'req/s', ratio: node.rps / express.rps, p50: node.p50, p99: node.p99 },
     { scenario: 'baseline', name: 'bare Express 5 route', value: express.rps, unit: 'req/s', ratio: 1, p50: express.p50, p99: express.p99 },
+    { scenario: 'baseline', name: 'bare Express 5 route, server built with expressServerOptions', value: expressPrototypes.rps, unit: 'req/s', ratio: expressPrototypes.rps / express.rps, p50: expressPrototypes.p50, p99: expressPrototypes.p99 },
   ];
   const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'swb-bench-'));
   const ctx: BenchContext = {

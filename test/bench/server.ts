@@ -3,7 +3,7 @@
  * loop. Started by the harness as `node server.js <kind> <json>`; prints `READY <port>`.
  *
  * Kinds: `node` (a bare node:http handler, the ceiling), `express` (a bare Express 5 route,
- * the floor Switchboard stands on), `kernel` (one trivial validated plugin route), `receiver` (a
+ * the floor Switchboard stands on; its server built with `expressServerOptions` on request), `kernel` (one trivial validated plugin route), `receiver` (a
  * webhook receiver), `outbox` (an endpoint that enqueues deliveries), `outbox-floor` (the same
  * endpoint and one lane without Switchboard: see outbox-floor.ts). The standalone server is
  * not started here: the harness runs the bundle `npm start` runs.
@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { definePlugin, GroupCommit, Kernel, Type } from '../../src/index.js';
+import { definePlugin, expressServerOptions, GroupCommit, Kernel, Type } from '../../src/index.js';
 import { startOutboxFloor, type OutboxFloorOptions } from './outbox-floor.js';
 
 const PAYLOAD = JSON.stringify({ id: '10', display: 'Adam', email: 'adam@sigterm.info' });
@@ -27,10 +27,12 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   } else if (kind === 'express') {
+    // `{"prototypes": true}`: the server built with expressServerOptions (as the standalone's).
+    const options = JSON.parse(arg ?? '{}') as { prototypes?: boolean };
     const app = express();
     app.disable('x-powered-by');
     app.get('/bench', (_req, res) => void res.json(JSON.parse(PAYLOAD)));
-    const server = http.createServer(app);
+    const server = options.prototypes ? http.createServer(expressServerOptions(app), app) : http.createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   } else if (kind === 'kernel') {
